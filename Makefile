@@ -1,0 +1,36 @@
+# Two commands set everything up: `make run` (demo on SQLite + file broker) and `make test`
+# (the whole suite on PostgreSQL + Redis). Everything else here is a helper for those two.
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.PHONY: run test lint lock clean
+
+# The venv is rebuilt when the declared dependencies or their pinned versions change.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@test -x $(PY) || $$(scripts/find-python) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt '.[dev]'
+	@touch $@
+
+run: $(VENV)/.installed
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py migrate --no-input
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py seed_demo
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(VENV)/bin/honcho --procfile Procfile.dev --port $(PORT) start
+
+test: $(VENV)/.installed
+	scripts/run-tests
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Re-resolve the newest allowed versions and pin them (commit constraints.txt afterwards).
+lock:
+	rm -rf /tmp/rapport-lock && $$(scripts/find-python) -m venv /tmp/rapport-lock
+	/tmp/rapport-lock/bin/pip install --quiet '.[dev]'
+	/tmp/rapport-lock/bin/pip freeze --exclude rapport > constraints.txt
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,85 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+
+from .models import Agency, Membership, Role, User
+from .selectors import invitations_pending
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.PEER)
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if Membership.objects.filter(user__email__iexact=email, is_active=True).exists():
+            raise forms.ValidationError(_("This person is already a member of the agency."))
+        if invitations_pending().filter(email=email).exists():
+            raise forms.ValidationError(
+                _("This address already has an open invitation. Revoke it first to send a new one.")
+            )
+        return email
+
+
+class RoleForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["role"]
+
+
+class AgencySettingsForm(forms.ModelForm):
+    class Meta:
+        model = Agency
+        fields = [
+            "name",
+            "time_zone",
+            "default_language",
+            "invitation_expiry_days",
+            "checkin_link_expiry_days",
+            "portal_link_expiry_days",
+            "alert_total_below_percent",
+            "alert_drop_percent",
+            "alert_item_at_or_below",
+            "alert_missed_in_a_row",
+            "commitment_first_reminder_hours",
+            "commitment_second_reminder_hours",
+            "commitment_grace_minutes",
+        ]
+
+
+class NewStaffAccountForm(forms.Form):
+    """The account an invited person creates for themselves when accepting."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif p1:
+            candidate = User(
+                email=self.email,
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+            )
+            try:
+                password_validation.validate_password(p1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned

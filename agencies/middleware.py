@@ -1,0 +1,69 @@
+import uuid
+from contextlib import ExitStack
+
+from allauth.mfa.utils import is_mfa_enabled
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from .models import Role
+from .selectors import agency_membership_for
+from .tenancy import agency_scope
+
+
+class RequestIdMiddleware:
+    """Gives each request an id (kept from a trusted proxy's X-Request-ID when it is a UUID),
+    written into audit events and returned in the response header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        try:
+            request.request_id = str(uuid.UUID(incoming))
+        except ValueError:
+            request.request_id = str(uuid.uuid4())
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id
+        return response
+
+
+class AgencyMiddleware:
+    """Resolves the agency of every page under /a/<agency_slug>/, once per request.
+
+    A visitor who is not an active member of an active agency at that slug gets 404, whether
+    the agency exists or not. For members it sets `request.agency` and `request.membership`
+    and opens the agency scope for the rest of the request, template rendering included, so
+    every query on a tenant model in the view sees only this agency.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.agency = None
+        request.membership = None
+        with ExitStack() as request_scope:
+            request.agency_scope_stack = request_scope
+            return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        slug = view_kwargs.get("agency_slug")
+        if slug is None:
+            return None
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        found = agency_membership_for(user=request.user, slug=slug)
+        if found is None:
+            raise Http404(_("No such page."))
+        request.agency, request.membership = found
+        request.agency_scope_stack.enter_context(agency_scope(request.agency))
+        if request.membership.role == Role.ADMIN and not is_mfa_enabled(request.user):
+            messages.warning(
+                request, _("Agency admins must set up two-factor authentication before continuing.")
+            )
+            return redirect("mfa_activate_totp")
+        return None

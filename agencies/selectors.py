@@ -1,0 +1,43 @@
+"""Reads for agencies and staff."""
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import Agency, Invitation, Membership
+
+
+def agencies_for_user(user) -> QuerySet[Agency]:
+    """The active agencies in which `user` holds an active membership (the agency switcher)."""
+    if not user.is_authenticated:
+        return Agency.objects.none()
+    return Agency.objects.filter(
+        is_active=True, membership__user=user, membership__is_active=True
+    ).order_by("name")
+
+
+def agency_membership_for(*, user, slug: str) -> tuple[Agency, Membership] | None:
+    """The agency at `slug` and `user`'s active membership there, or None when the agency does
+    not exist, is inactive, or the user is not an active member: callers answer all three with
+    the same 404. Runs in one query, before any agency scope exists."""
+    if not user.is_authenticated:
+        return None
+    membership = (
+        Membership.objects.with_scopes_disabled()
+        .select_related("agency")
+        .filter(agency__slug=slug, agency__is_active=True, user=user, is_active=True)
+        .first()
+    )
+    if membership is None:
+        return None
+    return membership.agency, membership
+
+
+def staff_list() -> QuerySet[Membership]:
+    """Every membership of the agency in scope, with the user, for the staff page."""
+    return Membership.objects.select_related("user").order_by("-is_active", "user__email")
+
+
+def invitations_pending() -> QuerySet[Invitation]:
+    return Invitation.objects.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).select_related("invited_by")

@@ -1,0 +1,234 @@
+"""Writes for agencies, staff and the audit trail. Views and tasks call these; nothing else
+changes these tables. Each function must run inside the agency's scope (see tenancy.py)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .models import Agency, AuditEvent, Invitation, Membership, Role, User
+from .tokens import token_new
+
+
+def audit_record(
+    *,
+    agency: Agency,
+    actor: User | None,
+    action: str,
+    target=None,
+    actor_label: str = "",
+    request=None,
+) -> AuditEvent:
+    """Append one event to the agency's audit trail. Identifiers only, never names or scores."""
+    return AuditEvent.objects.create(
+        agency=agency,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_label=actor_label,
+        action=action,
+        object_type=target._meta.model_name if target is not None else "",
+        object_id=str(target.pk) if target is not None else "",
+        request_id=getattr(request, "request_id", ""),
+    )
+
+
+# Invitations ---------------------------------------------------------------------------------
+
+
+class InvitationUnusable(Exception):
+    """The invitation was accepted, revoked or has expired in the meantime."""
+
+
+class InvitationAlreadyOpen(Exception):
+    """The address already has an open invitation to this agency."""
+
+
+def invitation_create(
+    *, agency: Agency, invited_by: User, email: str, role: str, request=None
+) -> tuple[Invitation, str]:
+    """Create an invitation and email its link. Returns the raw token, which is never stored:
+    the caller may show the link once (for copying) and must then forget it."""
+    email = email.strip().lower()
+    now = timezone.now()
+    # Expired invitations stop counting as open, so the address can be invited again.
+    Invitation.objects.filter(
+        email=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__lte=now
+    ).update(revoked_at=now)
+    raw_token, hashed = token_new()
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                agency=agency,
+                email=email,
+                role=role,
+                token_hash=hashed,
+                invited_by=invited_by,
+                expires_at=now + timedelta(days=agency.invitation_expiry_days),
+            )
+    except IntegrityError as error:
+        raise InvitationAlreadyOpen() from error
+    audit_record(
+        agency=agency,
+        actor=invited_by,
+        action="invitation.created",
+        target=invitation,
+        request=request,
+    )
+    link = invitation_link(raw_token)
+    transaction.on_commit(lambda: _invitation_email_send(invitation, link))
+    return invitation, raw_token
+
+
+def invitation_link(raw_token: str) -> str:
+    return settings.SITE_URL + reverse("invitation_accept", args=[raw_token])
+
+
+def _invitation_email_send(invitation: Invitation, link: str) -> None:
+    with translation.override(invitation.agency.default_language):
+        body = render_to_string(
+            "agencies/email/invitation.txt",
+            {
+                "invitation": invitation,
+                "link": link,
+            },
+        )
+        # The subject names neither the agency nor its work: inboxes are often shared.
+        send_mail(_("Your invitation to Rapport"), body, None, [invitation.email])
+
+
+def invitation_revoke(*, invitation: Invitation, revoked_by: User, request=None) -> None:
+    updated = Invitation.objects.filter(
+        pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    if updated:
+        audit_record(
+            agency=invitation.agency,
+            actor=revoked_by,
+            action="invitation.revoked",
+            target=invitation,
+            request=request,
+        )
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User, request=None) -> Membership:
+    """Spend the invitation and give `user` the invited role in the agency.
+
+    The conditional update makes a double submit (or two tabs) accept once; the loser gets
+    InvitationUnusable. An earlier, deactivated membership is brought back with the new role.
+    """
+    now = timezone.now()
+    spent = Invitation.objects.filter(
+        pk=invitation.pk,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+    ).update(accepted_at=now, accepted_by=user)
+    if not spent:
+        raise InvitationUnusable()
+    membership, _created = Membership.objects.update_or_create(
+        agency=invitation.agency,
+        user=user,
+        defaults={"role": invitation.role, "is_active": True},
+    )
+    audit_record(
+        agency=invitation.agency,
+        actor=user,
+        action="invitation.accepted",
+        target=membership,
+        request=request,
+    )
+    return membership
+
+
+@transaction.atomic
+def invitation_accept_as_new_user(
+    *, invitation: Invitation, first_name: str, last_name: str, password: str, request=None
+) -> User:
+    """Create the staff account for the invited address, then accept the invitation."""
+    from allauth.account.models import EmailAddress
+
+    user = User.objects.create_user(
+        email=invitation.email, password=password, first_name=first_name, last_name=last_name
+    )
+    # The invitation link reached this address, which proves the person can read its mail.
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    invitation_accept(invitation=invitation, user=user, request=request)
+    return user
+
+
+# Staff ---------------------------------------------------------------------------------------
+
+
+def _ensure_an_admin_remains(
+    membership: Membership, *, new_role: str | None, deactivating: bool
+) -> None:
+    losing_admin = (
+        membership.role == Role.ADMIN
+        and membership.is_active
+        and (deactivating or new_role != Role.ADMIN)
+    )
+    if not losing_admin:
+        return
+    other_admins = Membership.objects.filter(role=Role.ADMIN, is_active=True).exclude(
+        pk=membership.pk
+    )
+    if not other_admins.exists():
+        raise PermissionDenied(_("An agency needs at least one active admin."))
+
+
+def membership_change_role(
+    *, membership: Membership, role: str, changed_by: User, request=None
+) -> Membership:
+    if role == membership.role:
+        return membership
+    _ensure_an_admin_remains(membership, new_role=role, deactivating=False)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(
+        agency=membership.agency,
+        actor=changed_by,
+        action="membership.role_changed",
+        target=membership,
+        request=request,
+    )
+    return membership
+
+
+def membership_deactivate(*, membership: Membership, deactivated_by: User, request=None) -> None:
+    """Take the person out of the agency and end every session they have open, so the change
+    holds at once rather than at their next sign-in."""
+    from allauth.usersessions.models import UserSession
+
+    if membership.user_id == deactivated_by.pk:
+        raise PermissionDenied(_("You cannot deactivate yourself."))
+    _ensure_an_admin_remains(membership, new_role=None, deactivating=True)
+    membership.is_active = False
+    membership.save(update_fields=["is_active"])
+    for session in UserSession.objects.filter(user_id=membership.user_id):
+        session.end()
+    audit_record(
+        agency=membership.agency,
+        actor=deactivated_by,
+        action="membership.deactivated",
+        target=membership,
+        request=request,
+    )
+
+
+def agency_settings_update(*, agency: Agency, changed_by: User, form, request=None) -> Agency:
+    """Save a validated AgencySettingsForm and record that the settings changed."""
+    agency = form.save()
+    audit_record(
+        agency=agency,
+        actor=changed_by,
+        action="agency.settings_changed",
+        target=agency,
+        request=request,
+    )
+    return agency

@@ -1,0 +1,30 @@
+"""`make test`: real PostgreSQL and real Redis on 127.0.0.1 (override with DATABASE_URL /
+REDIS_URL). pytest-django creates and drops the test database."""
+
+import dj_database_url
+
+from .base import *  # noqa: F403
+from .env import env_str
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rapport")
+    )
+}
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/15")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "rapport-test",
+    }
+}
+CELERY_BROKER_URL = REDIS_URL
+# Tests run tasks through a real broker and a real worker where it matters (see
+# tests/celery_worker.py); elsewhere they call the task functions directly.
+CELERY_TASK_ALWAYS_EAGER = False
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+SITE_URL = "http://testserver"

@@ -1,0 +1,89 @@
+"""Signing in: email + password, TOTP for those who enrolled, admins must enrol, idle logoff."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from agencies.models import Role
+
+from .factories import TEST_PASSWORD, make_member, make_user, totp_code_now
+
+pytestmark = pytest.mark.django_db
+
+
+def sign_in(client, email, password=TEST_PASSWORD):
+    return client.post("/accounts/login/", {"login": email, "password": password})
+
+
+def test_start_page_sends_a_one_agency_member_to_their_agency(peer_a):
+    browser = Client()
+    assert sign_in(browser, peer_a.user.email).status_code == 302
+    response = browser.get("/")
+    assert response.status_code == 302 and response["Location"] == "/a/agency-a/"
+
+
+def test_wrong_password_is_refused_with_a_message(peer_a):
+    response = sign_in(Client(), peer_a.user.email, "wrong-password")
+    assert response.status_code == 200
+    assert "not correct" in response.text
+
+
+def test_sign_up_is_closed(db):
+    response = Client().get("/accounts/signup/")
+    assert "Sign Up Closed" in response.text or response.status_code in (403, 404)
+    assert "sign up</a>" not in Client().get("/accounts/login/").text
+
+
+def test_enrolled_user_needs_the_totp_code(admin_a):
+    browser = Client()
+    response = sign_in(browser, admin_a.user.email)
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    assert browser.get("/a/agency-a/").status_code == 302  # not in yet
+
+    wrong = browser.post("/accounts/2fa/authenticate/", {"code": "000000"})
+    assert wrong.status_code == 200 and "Incorrect code" in wrong.text
+    right = browser.post("/accounts/2fa/authenticate/", {"code": totp_code_now()})
+    assert right.status_code == 302
+    assert browser.get("/a/agency-a/").status_code == 200
+
+
+def test_agency_admin_without_two_factor_must_enrol_first(agency_a):
+    admin = make_member(agency_a, Role.ADMIN, user=make_user(mfa=False))
+    browser = Client()
+    sign_in(browser, admin.user.email)
+    response = browser.get("/a/agency-a/staff/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/totp/activate/"
+
+
+def test_staff_session_ends_after_fifteen_idle_minutes(peer_a):
+    browser = Client()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        sign_in(browser, peer_a.user.email)
+    with time_machine.travel(start + timedelta(minutes=14), tick=False):
+        assert browser.get("/a/agency-a/").status_code == 200  # activity moves the deadline
+    with time_machine.travel(start + timedelta(minutes=28), tick=False):
+        assert browser.get("/a/agency-a/").status_code == 200
+    with time_machine.travel(start + timedelta(minutes=44), tick=False):
+        response = browser.get("/a/agency-a/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_sign_out_ends_the_session(peer_a):
+    browser = Client()
+    sign_in(browser, peer_a.user.email)
+    browser.post("/accounts/logout/")
+    assert browser.get("/a/agency-a/").status_code == 302
+
+
+def test_failed_sign_ins_are_rate_limited(peer_a):
+    browser = Client()
+    statuses = [
+        sign_in(browser, peer_a.user.email, "wrong-password").status_code for _ in range(12)
+    ]
+    final = sign_in(browser, peer_a.user.email, "wrong-password")
+    assert "Too many failed login attempts" in final.text or 429 in statuses + [final.status_code]

@@ -1,0 +1,105 @@
+"""Every page of an agency answers 404 to people from another agency, for every route.
+
+The walk is generated from the URL configuration: a new route under /a/<agency_slug>/ is
+checked automatically, and the test fails if it takes an id this file cannot make an object
+for. Add a builder to OBJECT_BUILDERS when you add such a route.
+"""
+
+import pytest
+from django.urls import reverse
+
+from agencies.models import Role
+
+from .conftest import client_for
+from .factories import make_invitation, make_member
+from .routes import agency_routes, all_routes
+
+# URL keyword -> a function making an object of that kind in the given agency, returning its id.
+OBJECT_BUILDERS = {
+    "membership_id": lambda agency: make_member(agency, Role.PEER).pk,
+    "invitation_id": lambda agency: make_invitation(agency)[0].pk,
+}
+
+# Routes outside /a/<agency_slug>/, each with the reason it holds no tenant data or how it
+# protects it. A new route outside an agency must be added here deliberately.
+NON_AGENCY_ROUTES = {
+    "": "start page: redirects to the user's own agency or lists only their agencies",
+    "healthz": "liveness probe, no data",
+    "invitations/<str:token>/": "token link: the hashed token finds its agency (find_by_token)",
+}
+THIRD_PARTY_PREFIXES = {
+    "accounts/": "django-allauth: the signed-in user's own account, no tenant data",
+    "admin/": "platform admins only (superuser + MFA); see test_platform_admin.py",
+}
+
+ROUTES = agency_routes()
+
+
+def _url(route, agency, object_agency):
+    kwargs = {"agency_slug": agency.slug}
+    for name in route.kwargs:
+        if name == "agency_slug":
+            continue
+        if name not in OBJECT_BUILDERS:
+            pytest.fail(
+                f"Route {route} takes '{name}'; add a builder for it to OBJECT_BUILDERS "
+                "so its cross-agency check can run."
+            )
+        kwargs[name] = OBJECT_BUILDERS[name](object_agency)
+    return reverse(route.name, kwargs=kwargs)
+
+
+def test_every_route_is_an_agency_route_or_listed():
+    unlisted = [
+        str(route.pattern)
+        for route in all_routes()
+        if "agency_slug" not in route.kwargs
+        and route.pattern not in NON_AGENCY_ROUTES
+        and not any(route.pattern.startswith(prefix) for prefix in THIRD_PARTY_PREFIXES)
+    ]
+    assert unlisted == [], "Routes outside /a/<agency_slug>/ need a reason in NON_AGENCY_ROUTES"
+
+
+def test_the_walk_finds_the_agency_routes():
+    # Guards the walk itself: if it stopped finding routes, every check below would pass.
+    names = {route.name for route in ROUTES}
+    assert {"agency_home", "staff_list", "staff_edit", "invitation_revoke"} <= names
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+def test_member_of_another_agency_gets_404(route, agency_a, agency_b, admin_a, admin_b):
+    """An admin of agency B (every role check passes for an admin) cannot reach agency A's
+    pages, under A's address or with A's ids under B's address."""
+    outsider = client_for(admin_b.user)
+    urls = [_url(route, agency_a, agency_a)]
+    if len(route.kwargs) > 1:
+        urls.append(_url(route, agency_b, agency_a))
+    for url in urls:
+        statuses = {
+            method: getattr(outsider, method)(url).status_code for method in ("get", "post")
+        }
+        # 405 answers a method the route never takes, before any lookup: it says nothing
+        # about the object. Every method the route does take must answer 404.
+        assert set(statuses.values()) <= {404, 405} and 404 in statuses.values(), (url, statuses)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+def test_member_of_the_agency_reaches_the_route(route, agency_a, admin_a):
+    """The control for the test above: the same URLs work for agency A's own admin, so a 404
+    there means isolation, not a broken URL."""
+    insider = client_for(admin_a.user)
+    statuses = {
+        insider.get(_url(route, agency_a, agency_a)).status_code,
+        insider.post(_url(route, agency_a, agency_a)).status_code,
+    }
+    assert 404 not in statuses and statuses & {200, 302, 400, 405}
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+def test_person_without_agency_gets_404_and_anonymous_must_sign_in(route, agency_a, nobody):
+    url = _url(route, agency_a, agency_a)
+    assert client_for(nobody).get(url).status_code == 404
+    from django.test import Client
+
+    response = Client().get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")

@@ -1,0 +1,64 @@
+"""Django admin is for platform admins (superusers with two-factor) only."""
+
+import pytest
+from django.test import Client
+
+from agencies.models import User
+
+from .conftest import client_for
+from .factories import TOTP_SECRET, make_member
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def platform_admin(db):
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    user = User.objects.create_superuser(email="root@example.org", password="x-long-password-1")
+    TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+def test_anonymous_is_sent_to_the_allauth_sign_in(db):
+    response = Client().get("/admin/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/accounts/login/?next=")
+    assert "Sign in to Rapport" in response.text
+
+
+def test_agency_admin_is_not_a_platform_admin(admin_a_client):
+    assert admin_a_client.get("/admin/", follow=True).status_code == 403
+
+
+def test_superuser_without_two_factor_is_kept_out(db):
+    user = User.objects.create_superuser(email="root2@example.org", password="x-long-password-1")
+    response = client_for(user).get("/admin/agencies/membership/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_platform_admin_sees_staff_of_every_agency(platform_admin, agency_a, agency_b):
+    mine = make_member(agency_a)
+    make_member(agency_b)
+    page = client_for(platform_admin).get("/admin/agencies/membership/")
+    assert page.status_code == 200
+    assert "Agency A" in page.text and "Agency B" in page.text
+    assert (
+        client_for(platform_admin).get(f"/admin/agencies/membership/{mine.pk}/change/").status_code
+        == 200
+    )
+
+
+def test_audit_events_are_read_only_in_admin(platform_admin, admin_a_client, agency_a, peer_a):
+    from agencies.models import AuditEvent
+
+    admin_a_client.post(f"/a/agency-a/staff/{peer_a.pk}/", {"role": "supervisor"})
+    event = AuditEvent.objects.with_scopes_disabled().get()
+    browser = client_for(platform_admin)
+    assert browser.get("/admin/agencies/auditevent/").status_code == 200
+    detail = browser.get(f"/admin/agencies/auditevent/{event.pk}/change/")
+    assert detail.status_code == 200 and 'name="_save"' not in detail.text
+    assert (
+        browser.post(f"/admin/agencies/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert AuditEvent.objects.with_scopes_disabled().filter(pk=event.pk).exists()

@@ -1,0 +1,80 @@
+"""The scoping mechanism itself: what a query sees, and that an unscoped query fails."""
+
+import pytest
+from django.apps import apps
+from django.db import models
+
+from agencies.models import Agency, Membership, Role
+from agencies.tenancy import ScopeError, TenantModel, agency_scope, find_by_token
+
+from .factories import make_invitation, make_member
+
+pytestmark = pytest.mark.django_db
+
+
+def tenant_models():
+    return [m for m in apps.get_models() if issubclass(m, TenantModel)]
+
+
+def test_query_on_a_tenant_model_without_an_agency_raises(agency_a):
+    make_member(agency_a)
+    with pytest.raises(ScopeError):
+        list(Membership.objects.all())
+    with pytest.raises(ScopeError):
+        Membership.objects.filter(role=Role.PEER).count()
+
+
+def test_scope_of_one_agency_hides_the_other_agencys_rows(agency_a, agency_b):
+    mine = make_member(agency_a)
+    theirs = make_member(agency_b)
+    with agency_scope(agency_a):
+        assert list(Membership.objects.all()) == [mine]
+        with pytest.raises(Membership.DoesNotExist):
+            Membership.objects.get(pk=theirs.pk)
+    with agency_scope(agency_b.pk):  # an id works as well as an Agency
+        assert list(Membership.objects.values_list("pk", flat=True)) == [theirs.pk]
+
+
+def test_scope_needs_an_agency():
+    with pytest.raises(ScopeError), agency_scope(None):
+        pass
+
+
+def test_token_lookup_finds_the_row_in_any_agency_and_nothing_else(agency_b):
+    invitation, raw = make_invitation(agency_b)
+    assert find_by_token(type(invitation), raw) == invitation
+    assert find_by_token(type(invitation), raw + "x") is None
+    assert find_by_token(type(invitation), "") is None
+    assert find_by_token(type(invitation), "x" * 500) is None
+
+
+def test_every_table_that_points_at_an_agency_is_a_tenant_model():
+    escaped = [
+        m.__name__
+        for m in apps.get_models()
+        if not issubclass(m, TenantModel)
+        and any(
+            isinstance(f, models.ForeignKey) and f.related_model is Agency
+            for f in m._meta.get_fields()
+        )
+    ]
+    assert escaped == []
+
+
+@pytest.mark.parametrize("model", tenant_models(), ids=lambda m: m.__name__)
+def test_tenant_tables_have_a_required_agency_in_every_unique_constraint(model):
+    agency_field = model._meta.get_field("agency")
+    assert not agency_field.null
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint):
+            assert "agency" in constraint.fields, constraint.name
+    single_unique = [f.name for f in model._meta.local_fields if f.unique and not f.primary_key]
+    assert single_unique == [], "unique=True cannot include agency; use a UniqueConstraint"
+    for together in model._meta.unique_together:
+        assert "agency" in together
+
+
+def test_scope_is_closed_after_a_request(admin_a_client, agency_a):
+    assert admin_a_client.get(f"/a/{agency_a.slug}/").status_code == 200
+    with pytest.raises(ScopeError):
+        list(Membership.objects.all())
