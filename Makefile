@@ -17,7 +17,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 run: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py migrate --no-input
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py seed_demo
-	DJANGO_SETTINGS_MODULE=config.settings.dev $(VENV)/bin/honcho --procfile Procfile.dev --port $(PORT) start
+	@echo "Serving on http://127.0.0.1:$(PORT) with a Celery worker and beat. Ctrl-C stops all three."
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_SETTINGS_MODULE=config.settings.dev \
+		$(VENV)/bin/honcho --procfile Procfile.dev start --port $(PORT)
 
 test: $(VENV)/.installed
 	scripts/run-tests
