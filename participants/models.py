@@ -1,1 +1,358 @@
-"""Models of this app arrive with their issue; see docs/architecture.md."""
+"""The people an agency serves, recorded the way they want to be known."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import LANGUAGE_CHOICES, TIME_ZONE_CHOICES
+from agencies.tenancy import TenantModel
+
+NOTE_MAX_LENGTH = 5000
+SHORT_TEXT = 500
+LONG_TEXT = 1000
+
+
+class ParticipantStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")
+    DISCHARGED = "discharged", _("Discharged")
+
+
+class Participant(TenantModel):
+    preferred_name = models.CharField(
+        _("preferred name"), max_length=100, help_text=_("What every page and message uses.")
+    )
+    legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
+    pronouns = models.CharField(_("pronouns"), max_length=40, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(
+        _("mobile phone"),
+        max_length=16,
+        blank=True,
+        help_text=_("Stored in E.164, e.g. +15551234567."),
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=ParticipantStatus.choices,
+        default=ParticipantStatus.ACTIVE,
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    discharged_on = models.DateField(_("discharge date"), null=True, blank=True)
+    discharge_reason = models.CharField(_("discharge reason"), max_length=SHORT_TEXT, blank=True)
+    enrolled_on = models.DateField(_("enrolment date"), default=timezone.localdate)
+    assigned_peer = models.ForeignKey(
+        "agencies.Membership",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="caseload",
+        verbose_name=_("assigned peer specialist"),
+    )
+    external_id = models.CharField(
+        _("record number"),
+        max_length=64,
+        blank=True,
+        help_text=_("The agency's own identifier, used to match rows when importing."),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="participant_external_id_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["agency", "assigned_peer", "status"], name="caseload_idx")]
+        ordering = ["preferred_name", "id"]
+
+    def __str__(self):
+        return f"Participant #{self.pk}"  # names stay out of logs and admin titles
+
+
+class RecoveryPathway(models.TextChoices):
+    MUTUAL_HELP = "mutual_help", _("Mutual help (12-step, SMART Recovery, other groups)")
+    MEDICATION = "medication", _("Medication for addiction treatment")
+    FAITH_BASED = "faith_based", _("Faith-based recovery")
+    HARM_REDUCTION = "harm_reduction", _("Harm reduction")
+    NATURAL = "natural", _("Natural recovery (on my own)")
+    OTHER = "other", _("Other")
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("Text message")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone call")
+    IN_PERSON = "in_person", _("In person")
+
+
+class CulturalProfile(TenantModel):
+    """How the participant wants to be met. Drives language, timing and tone of everything
+    Rapport sends them. One per participant; every change is kept in CulturalProfileChange."""
+
+    # A ForeignKey plus the unique constraint below, not a OneToOneField: every unique key on a
+    # tenant table includes the agency (docs/architecture.md).
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="profiles"
+    )
+    language = models.CharField(
+        _("preferred language"), max_length=8, choices=LANGUAGE_CHOICES, default="en"
+    )
+    cultural_identity = models.CharField(
+        _("cultural identity, in my words"), max_length=SHORT_TEXT, blank=True
+    )
+    faith_practice = models.CharField(
+        _("faith or spiritual practice"), max_length=SHORT_TEXT, blank=True
+    )
+    recovery_pathways = models.JSONField(_("recovery pathways"), default=list, blank=True)
+    recovery_pathway_other = models.CharField(_("other pathway"), max_length=200, blank=True)
+    communication_style = models.CharField(
+        _("communication style"), max_length=SHORT_TEXT, blank=True
+    )
+    feels_respected_when = models.TextField(
+        _("what helps me feel respected"), max_length=LONG_TEXT, blank=True
+    )
+    approach_with_care = models.TextField(
+        _("topics to approach with care"), max_length=LONG_TEXT, blank=True
+    )
+    observance_weekdays = models.JSONField(
+        _("weekly days without contact"),
+        default=list,
+        blank=True,
+        help_text=_("0 = Monday … 6 = Sunday"),
+    )
+    observance_dates = models.JSONField(_("dates without contact"), default=list, blank=True)
+    quiet_hours_start = models.TimeField(_("quiet hours start"), null=True, blank=True)
+    quiet_hours_end = models.TimeField(_("quiet hours end"), null=True, blank=True)
+    preferred_channels = models.JSONField(_("preferred channels"), default=list, blank=True)
+    max_contacts_per_week = models.PositiveSmallIntegerField(
+        _("most contacts per week"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "participant"], name="one_profile_per_participant"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Profile of participant #{self.participant_id}"
+
+
+class CulturalProfileChange(TenantModel):
+    """Who changed the profile (the participant, or which staff member), when, and which fields.
+    Field names only: the values live in the profile itself."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="profile_changes"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    by_participant = models.BooleanField(default=False)
+    fields = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+
+class ChannelConsent(TenantModel):
+    """'Okay to text', 'okay to email'. Revoking takes effect at once: senders check
+    `is_granted` at send time."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="channel_consents"
+    )
+    channel = models.CharField(
+        max_length=12,
+        choices=[(Channel.SMS, Channel.SMS.label), (Channel.EMAIL, Channel.EMAIL.label)],
+    )
+    granted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "participant", "channel"], name="one_consent_per_channel"
+            ),
+        ]
+
+    @property
+    def is_granted(self) -> bool:
+        return self.granted_at is not None and self.revoked_at is None
+
+
+class DisclosureConsent(TenantModel):
+    """A consent to disclose, with the elements of 42 CFR Part 2 §2.31."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="disclosure_consents"
+    )
+    disclosing_party = models.CharField(_("who may disclose"), max_length=200)
+    information = models.TextField(_("what information"), max_length=LONG_TEXT)
+    recipient = models.CharField(_("to whom"), max_length=300)
+    purpose = models.TextField(_("for what purpose"), max_length=LONG_TEXT)
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    expiry_event = models.CharField(
+        _("or expires upon"),
+        max_length=300,
+        blank=True,
+        help_text=_("An event, when there is no date."),
+    )
+    signed_on = models.DateField(_("signed on"))
+    signed_by = models.CharField(
+        _("signed by"),
+        max_length=200,
+        help_text=_("The participant, or their authorised representative."),
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-signed_on", "-id"]
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_on and self.expires_on < timezone.localdate():
+            return "expired"
+        return "active"
+
+
+class BoundaryTemplate(TenantModel):
+    """A version of the agency's boundaries agreement. Versions are never edited: publishing a
+    change creates the next version, which every participant is asked to acknowledge again."""
+
+    version = models.PositiveIntegerField()
+    staff_contact_hours = models.TextField(_("when staff can be reached"), max_length=LONG_TEXT)
+    response_time = models.CharField(_("how soon we answer"), max_length=SHORT_TEXT)
+    peer_support_covers = models.TextField(_("what peer support covers"), max_length=LONG_TEXT)
+    peer_support_does_not_cover = models.TextField(
+        _("what peer support does not cover"), max_length=LONG_TEXT
+    )
+    confidentiality_limits = models.TextField(_("limits of confidentiality"), max_length=LONG_TEXT)
+    published_at = models.DateTimeField(default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "version"], name="boundary_version_unique")
+        ]
+        ordering = ["-version"]
+
+    def __str__(self):
+        return f"Boundaries agreement v{self.version}"
+
+
+class BoundaryAgreement(TenantModel):
+    """A participant's copy of one template version, with their own added terms and the time
+    they acknowledged it through their portal link."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="boundary_agreements"
+    )
+    template = models.ForeignKey(
+        BoundaryTemplate, on_delete=models.PROTECT, related_name="agreements"
+    )
+    personal_terms = models.TextField(
+        _("terms agreed for this person"), max_length=LONG_TEXT, blank=True
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "participant", "template"], name="one_agreement_per_version"
+            ),
+        ]
+
+
+class ContactKind(models.TextChoices):
+    CALL = "call", _("Call")
+    TEXT = "text", _("Text")
+    IN_PERSON = "in_person", _("In person")
+    GROUP = "group", _("Group")
+    OTHER = "other", _("Other")
+
+
+class Contact(TenantModel):
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="contacts")
+    staff = models.ForeignKey(
+        "agencies.Membership", on_delete=models.PROTECT, related_name="contacts"
+    )
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=ContactKind.choices, default=ContactKind.CALL
+    )
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("minutes"), null=True, blank=True, validators=[MaxValueValidator(24 * 60)]
+    )
+    note = models.TextField(_("note"), max_length=NOTE_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["agency", "participant", "occurred_at"], name="contact_timeline_idx"
+            )
+        ]
+
+
+class LanguageTerm(TenantModel):
+    """An agency's own addition to the person-first language list."""
+
+    term = models.CharField(_("term to avoid"), max_length=60)
+    alternative = models.CharField(_("suggested alternative"), max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "term"], name="language_term_unique")
+        ]
+        ordering = ["term"]
+
+
+class PortalLink(TenantModel):
+    """A participant's link to their portal. Only the token's hash is stored; issuing a new
+    link revokes the older ones."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="portal_links"
+    )
+    token_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "token_hash"], name="portal_token_unique")
+        ]
+        ordering = ["-created_at"]
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
