@@ -1,4 +1,5 @@
 import uuid
+import zoneinfo
 from contextlib import ExitStack
 
 from allauth.mfa.utils import is_mfa_enabled
@@ -6,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Role
@@ -48,6 +50,7 @@ class AgencyMiddleware:
         request.membership = None
         with ExitStack() as request_scope:
             request.agency_scope_stack = request_scope
+            request_scope.callback(timezone.deactivate)
             return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
@@ -61,6 +64,8 @@ class AgencyMiddleware:
             raise Http404(_("No such page."))
         request.agency, request.membership = found
         request.agency_scope_stack.enter_context(agency_scope(request.agency))
+        # Staff pages show times in the agency's zone unless a page says otherwise.
+        timezone.activate(zoneinfo.ZoneInfo(request.agency.time_zone))
         if request.membership.role == Role.ADMIN and not is_mfa_enabled(request.user):
             messages.warning(
                 request, _("Agency admins must set up two-factor authentication before continuing.")

@@ -1,7 +1,7 @@
 """Pages of one agency, mounted under /a/<agency_slug>/ (see config/urls.py). Every route here
 is covered by tests/test_cross_agency_routes.py, which fails for a route it cannot check."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -17,4 +17,5 @@ urlpatterns = [
         views.invitation_revoke,
         name="invitation_revoke",
     ),
+    path("", include("participants.urls")),
 ]

@@ -97,9 +97,7 @@ class CulturalProfile(TenantModel):
 
     # A ForeignKey plus the unique constraint below, not a OneToOneField: every unique key on a
     # tenant table includes the agency (docs/architecture.md).
-    participant = models.ForeignKey(
-        Participant, on_delete=models.CASCADE, related_name="profiles"
-    )
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="profiles")
     language = models.CharField(
         _("preferred language"), max_length=8, choices=LANGUAGE_CHOICES, default="en"
     )

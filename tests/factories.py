@@ -64,6 +64,20 @@ def make_invitation(
     return invitation, raw
 
 
+def make_participant(agency: Agency, *, peer: Membership | None = None, language: str = "en",
+                     **fields):
+    """A participant with their cultural profile, as participant_create makes them."""
+    from participants.models import CulturalProfile, Participant
+
+    n = next(_serial)
+    with agency_scope(agency):
+        participant = Participant.objects.create(
+            agency=agency, preferred_name=fields.pop("preferred_name", f"Participant {n}"),
+            time_zone=fields.pop("time_zone", agency.time_zone), assigned_peer=peer, **fields)
+        CulturalProfile.objects.create(agency=agency, participant=participant, language=language)
+    return participant
+
+
 def totp_code_now() -> str:
     """The code an authenticator app would show for TOTP_SECRET right now."""
     import time

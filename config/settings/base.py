@@ -169,3 +169,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Phone numbers typed without a country code are read as numbers of this region.
+RAPPORT_PHONE_REGION = env_str("RAPPORT_PHONE_REGION", "US")

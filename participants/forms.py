@@ -1,0 +1,343 @@
+from datetime import date
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import LANGUAGE_CHOICES
+
+from . import selectors
+from .models import (
+    BoundaryTemplate,
+    Channel,
+    Contact,
+    CulturalProfile,
+    DisclosureConsent,
+    LanguageTerm,
+    Participant,
+    ParticipantStatus,
+    RecoveryPathway,
+)
+from .phones import phone_to_e164
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+MAX_OBSERVANCE_DATES = 60
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class PeerChoiceMixin:
+    """Offers the agency's active peer specialists (the queryset is built per request, inside
+    the agency scope)."""
+
+    def limit_peers(self, field_name="assigned_peer"):
+        field = self.fields[field_name]
+        field.queryset = selectors.peers_of_agency()
+        field.label_from_instance = lambda membership: (
+            membership.user.get_full_name() or membership.user.email
+        )
+
+
+class ParticipantForm(PeerChoiceMixin, forms.ModelForm):
+    class Meta:
+        model = Participant
+        fields = [
+            "preferred_name",
+            "pronouns",
+            "legal_name",
+            "email",
+            "phone",
+            "time_zone",
+            "enrolled_on",
+            "assigned_peer",
+            "external_id",
+        ]
+        widgets = {"enrolled_on": DateInput()}
+
+    def __init__(self, *args, agency, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_peers()
+        self.fields["time_zone"].required = False
+        self.fields["time_zone"].help_text = _(
+            "Leave empty for the agency's time zone (%(zone)s)."
+        ) % {"zone": agency.time_zone}
+        self.agency = agency
+
+    def clean_phone(self):
+        return phone_to_e164(self.cleaned_data["phone"])
+
+    def clean_preferred_name(self):
+        name = self.cleaned_data["preferred_name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Enter the name this person wants to be called."))
+        return name
+
+    def clean_time_zone(self):
+        return self.cleaned_data["time_zone"] or self.agency.time_zone
+
+
+class NewParticipantForm(ParticipantForm):
+    language = forms.ChoiceField(label=_("Preferred language"), choices=LANGUAGE_CHOICES)
+
+    def __init__(self, *args, agency, **kwargs):
+        super().__init__(*args, agency=agency, **kwargs)
+        self.fields["language"].initial = agency.default_language
+
+
+class CulturalProfileForm(forms.ModelForm):
+    """The profile as staff and the participant (through their portal) edit it. Pronouns live
+    on the participant and are edited here too."""
+
+    pronouns = forms.CharField(label=_("Pronouns"), max_length=40, required=False)
+    recovery_pathways = forms.MultipleChoiceField(
+        label=_("Recovery pathways"),
+        choices=RecoveryPathway.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Choose all that apply."),
+    )
+    observance_weekdays = forms.TypedMultipleChoiceField(
+        label=_("Weekly days without contact"),
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    observance_dates = forms.CharField(
+        label=_("Dates without contact"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One date per line, as YYYY-MM-DD."),
+    )
+    preferred_channels = forms.MultipleChoiceField(
+        label=_("Preferred ways to be contacted"),
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = CulturalProfile
+        fields = [
+            "language",
+            "pronouns",
+            "cultural_identity",
+            "faith_practice",
+            "recovery_pathways",
+            "recovery_pathway_other",
+            "communication_style",
+            "feels_respected_when",
+            "approach_with_care",
+            "observance_weekdays",
+            "observance_dates",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "preferred_channels",
+            "max_contacts_per_week",
+        ]
+        widgets = {
+            "quiet_hours_start": TimeInput(format="%H:%M"),
+            "quiet_hours_end": TimeInput(format="%H:%M"),
+            "feels_respected_when": forms.Textarea(attrs={"rows": 3}),
+            "approach_with_care": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pronouns"].initial = self.instance.participant.pronouns
+        self.fields["observance_dates"].initial = "\n".join(self.instance.observance_dates or [])
+
+    def clean_observance_dates(self):
+        lines = [
+            line.strip()
+            for line in self.cleaned_data["observance_dates"].splitlines()
+            if line.strip()
+        ]
+        if len(lines) > MAX_OBSERVANCE_DATES:
+            raise forms.ValidationError(_("At most %(n)d dates.") % {"n": MAX_OBSERVANCE_DATES})
+        dates = []
+        for line in lines:
+            try:
+                dates.append(date.fromisoformat(line).isoformat())
+            except ValueError:
+                raise forms.ValidationError(
+                    _("“%(value)s” is not a date like 2026-12-24.") % {"value": line}
+                ) from None
+        return sorted(set(dates))
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("quiet_hours_start"), cleaned.get("quiet_hours_end")
+        if (start is None) != (end is None):
+            self.add_error(
+                "quiet_hours_end" if start else "quiet_hours_start",
+                _("Give both the start and the end of quiet hours, or neither."),
+            )
+        elif start is not None and start == end:
+            self.add_error(
+                "quiet_hours_end", _("Quiet hours must start and end at different times.")
+            )
+        if RecoveryPathway.OTHER not in cleaned.get("recovery_pathways", []):
+            cleaned["recovery_pathway_other"] = ""
+        return cleaned
+
+    def save_participant_fields(self):
+        participant = self.instance.participant
+        if participant.pronouns != self.cleaned_data["pronouns"]:
+            participant.pronouns = self.cleaned_data["pronouns"]
+            participant.save(update_fields=["pronouns"])
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["occurred_at", "kind", "duration_minutes", "note"]
+        widgets = {"occurred_at": DateTimeLocalInput(), "note": forms.Textarea(attrs={"rows": 5})}
+
+
+class ChannelConsentForm(forms.Form):
+    sms = forms.BooleanField(label=_("Okay to text"), required=False)
+    email = forms.BooleanField(label=_("Okay to email"), required=False)
+
+
+class DisclosureConsentForm(forms.ModelForm):
+    class Meta:
+        model = DisclosureConsent
+        fields = [
+            "disclosing_party",
+            "recipient",
+            "information",
+            "purpose",
+            "expires_on",
+            "expiry_event",
+            "signed_by",
+            "signed_on",
+        ]
+        widgets = {
+            "expires_on": DateInput(),
+            "signed_on": DateInput(),
+            "information": forms.Textarea(attrs={"rows": 2}),
+            "purpose": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("expires_on") and not cleaned.get("expiry_event", "").strip():
+            self.add_error(
+                "expires_on", _("Give an expiry date or the event upon which it expires.")
+            )
+        signed, expires = cleaned.get("signed_on"), cleaned.get("expires_on")
+        if signed and expires and expires < signed:
+            self.add_error("expires_on", _("The expiry is before the signature."))
+        return cleaned
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=ParticipantStatus.choices)
+    discharged_on = forms.DateField(label=_("Discharge date"), required=False, widget=DateInput())
+    reason = forms.CharField(label=_("Discharge reason"), required=False, max_length=500)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status") == ParticipantStatus.DISCHARGED:
+            if not cleaned.get("discharged_on"):
+                self.add_error("discharged_on", _("Give the discharge date."))
+            if not cleaned.get("reason", "").strip():
+                self.add_error("reason", _("Give the reason for the discharge."))
+        return cleaned
+
+
+class TransferForm(PeerChoiceMixin, forms.Form):
+    assigned_peer = forms.ModelChoiceField(label=_("New peer specialist"), queryset=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_peers()
+
+
+class BoundaryTemplateForm(forms.ModelForm):
+    class Meta:
+        model = BoundaryTemplate
+        fields = [
+            "staff_contact_hours",
+            "response_time",
+            "peer_support_covers",
+            "peer_support_does_not_cover",
+            "confidentiality_limits",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3})
+            for name in [
+                "staff_contact_hours",
+                "peer_support_covers",
+                "peer_support_does_not_cover",
+                "confidentiality_limits",
+            ]
+        }
+
+
+class PersonalTermsForm(forms.Form):
+    personal_terms = forms.CharField(
+        label=_("Terms agreed for this person"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class LanguageTermForm(forms.ModelForm):
+    class Meta:
+        model = LanguageTerm
+        fields = ["term", "alternative"]
+
+    def clean_term(self):
+        term = self.cleaned_data["term"].strip().lower()
+        if LanguageTerm.objects.filter(term=term).exists():
+            raise forms.ValidationError(_("This term is already on the list."))
+        return term
+
+
+class CaseloadFilterForm(PeerChoiceMixin, forms.Form):
+    q = forms.CharField(label=_("Search by name"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), *ParticipantStatus.choices],
+    )
+    peer = forms.ModelChoiceField(
+        label=_("Peer specialist"), required=False, queryset=None, empty_label=_("Any peer")
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("name", _("Name")),
+            ("-last_contact", _("Most recent contact")),
+            ("last_contact", _("Longest without contact")),
+            ("-enrolled", _("Newest enrolment")),
+        ],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_peers("peer")

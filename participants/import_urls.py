@@ -1,0 +1,3 @@
+"""CSV import of participants, mounted under /a/<agency_slug>/participants/import/."""
+
+urlpatterns: list = []

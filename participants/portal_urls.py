@@ -1,0 +1,3 @@
+"""The participant portal, mounted under /p/ (no login: the link's token is the credential)."""
+
+urlpatterns: list = []

@@ -1,0 +1,110 @@
+"""Reads for participants. Every lookup of a participant from a request goes through
+`participants_visible_to`, so a peer cannot reach someone outside their caseload (404)."""
+
+from django.db.models import F, Max, QuerySet
+from django.utils import timezone
+
+from agencies.models import Membership, Role
+
+from .language import language_hints
+from .models import (
+    BoundaryAgreement,
+    BoundaryTemplate,
+    ChannelConsent,
+    CulturalProfile,
+    LanguageTerm,
+    Participant,
+    PortalLink,
+)
+
+CASELOAD_SORTS = {
+    "name": ("preferred_name", "id"),
+    "-name": ("-preferred_name", "-id"),
+    "last_contact": ("last_contact_at", "id"),  # longest without contact first (nulls last)
+    "-last_contact": ("-last_contact_at", "-id"),
+    "enrolled": ("enrolled_on", "id"),
+    "-enrolled": ("-enrolled_on", "-id"),
+}
+
+
+def participants_visible_to(membership: Membership) -> QuerySet[Participant]:
+    """Supervisors and admins see the whole agency; a peer sees their caseload."""
+    participants = Participant.objects.all()
+    if not membership.sees_whole_agency:
+        participants = participants.filter(assigned_peer=membership)
+    return participants
+
+
+def caseload(
+    membership: Membership,
+    *,
+    search: str = "",
+    status: str = "",
+    peer_id: int | None = None,
+    sort: str = "name",
+) -> QuerySet[Participant]:
+    """The caseload page's rows, each with `last_contact_at`, in a constant number of queries."""
+    rows = (
+        participants_visible_to(membership)
+        .select_related("assigned_peer__user")
+        .annotate(last_contact_at=Max("contacts__occurred_at"))
+    )
+    if search:
+        rows = rows.filter(preferred_name__icontains=search)
+    if status:
+        rows = rows.filter(status=status)
+    if peer_id:
+        rows = rows.filter(assigned_peer_id=peer_id)
+    order = CASELOAD_SORTS.get(sort, CASELOAD_SORTS["name"])
+    first = order[0]
+    if first.lstrip("-") == "last_contact_at":
+        field = F("last_contact_at")
+        expression = (
+            field.desc(nulls_last=True) if first.startswith("-") else field.asc(nulls_first=True)
+        )
+        return rows.order_by(expression, order[1])
+    return rows.order_by(*order)
+
+
+def peers_of_agency() -> QuerySet[Membership]:
+    return Membership.objects.filter(role=Role.PEER, is_active=True).select_related("user")
+
+
+def profile_of(participant: Participant) -> CulturalProfile:
+    return CulturalProfile.objects.get(participant=participant)
+
+
+def channel_consents_of(participant: Participant) -> dict[str, ChannelConsent]:
+    return {
+        consent.channel: consent
+        for consent in ChannelConsent.objects.filter(participant=participant)
+    }
+
+
+def boundary_template_current() -> BoundaryTemplate | None:
+    return BoundaryTemplate.objects.order_by("-version").first()
+
+
+def boundary_status(
+    participant: Participant,
+) -> tuple[BoundaryTemplate | None, BoundaryAgreement | None]:
+    """The agency's current agreement and the participant's copy of it (None if not started)."""
+    template = boundary_template_current()
+    if template is None:
+        return None, None
+    agreement = BoundaryAgreement.objects.filter(participant=participant, template=template).first()
+    return template, agreement
+
+
+def portal_link_active(participant: Participant) -> PortalLink | None:
+    return PortalLink.objects.filter(
+        participant=participant, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).first()
+
+
+def agency_language_terms() -> list[tuple[str, str]]:
+    return list(LanguageTerm.objects.values_list("term", "alternative"))
+
+
+def hints_for(text: str):
+    return language_hints(text, agency_language_terms())
