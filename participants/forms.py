@@ -2,6 +2,7 @@ from datetime import date
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_scopes.forms import SafeModelChoiceField
 
 from agencies.models import LANGUAGE_CHOICES
 
@@ -73,6 +74,9 @@ class ParticipantForm(PeerChoiceMixin, forms.ModelForm):
             "external_id",
         ]
         widgets = {"enrolled_on": DateInput()}
+        # Tenant querysets cannot be built at import time (no agency in scope); the real
+        # choices are set per request in limit_peers().
+        field_classes = {"assigned_peer": SafeModelChoiceField}
 
     def __init__(self, *args, agency, **kwargs):
         super().__init__(*args, **kwargs)

@@ -146,6 +146,11 @@ class CulturalProfile(TenantModel):
     def __str__(self):
         return f"Profile of participant #{self.participant_id}"
 
+    @property
+    def recovery_pathway_labels(self) -> list[str]:
+        labels = dict(RecoveryPathway.choices)
+        return [str(labels.get(code, code)) for code in self.recovery_pathways]
+
 
 class CulturalProfileChange(TenantModel):
     """Who changed the profile (the participant, or which staff member), when, and which fields.

@@ -64,18 +64,49 @@ def make_invitation(
     return invitation, raw
 
 
-def make_participant(agency: Agency, *, peer: Membership | None = None, language: str = "en",
-                     **fields):
+def make_participant(
+    agency: Agency, *, peer: Membership | None = None, language: str = "en", **fields
+):
     """A participant with their cultural profile, as participant_create makes them."""
     from participants.models import CulturalProfile, Participant
 
     n = next(_serial)
     with agency_scope(agency):
         participant = Participant.objects.create(
-            agency=agency, preferred_name=fields.pop("preferred_name", f"Participant {n}"),
-            time_zone=fields.pop("time_zone", agency.time_zone), assigned_peer=peer, **fields)
+            agency=agency,
+            preferred_name=fields.pop("preferred_name", f"Participant {n}"),
+            time_zone=fields.pop("time_zone", agency.time_zone),
+            assigned_peer=peer,
+            **fields,
+        )
         CulturalProfile.objects.create(agency=agency, participant=participant, language=language)
     return participant
+
+
+def make_disclosure_consent(participant, **fields):
+    from participants.models import DisclosureConsent
+
+    with agency_scope(participant.agency_id):
+        return DisclosureConsent.objects.create(
+            agency_id=participant.agency_id,
+            participant=participant,
+            disclosing_party=fields.pop("disclosing_party", "The agency"),
+            information=fields.pop("information", "Attendance dates"),
+            recipient=fields.pop("recipient", "County drug court"),
+            purpose=fields.pop("purpose", "Compliance reporting"),
+            signed_on=fields.pop("signed_on", timezone.localdate()),
+            signed_by=fields.pop("signed_by", "The participant"),
+            created_by=fields.pop("created_by", None) or make_user(),
+            **fields,
+        )
+
+
+def make_language_term(agency, term=None, alternative="person who uses drugs"):
+    from participants.models import LanguageTerm
+
+    term = term or f"junkie{next(_serial)}"
+    with agency_scope(agency):
+        return LanguageTerm.objects.create(agency=agency, term=term, alternative=alternative)
 
 
 def totp_code_now() -> str:

@@ -11,13 +11,24 @@ from django.urls import reverse
 from agencies.models import Role
 
 from .conftest import client_for
-from .factories import make_invitation, make_member
+from .factories import (
+    make_disclosure_consent,
+    make_invitation,
+    make_language_term,
+    make_member,
+    make_participant,
+)
 from .routes import agency_routes, all_routes
 
-# URL keyword -> a function making an object of that kind in the given agency, returning its id.
+# URL keyword -> a function making an object of that kind in the given agency. It receives the
+# agency and the objects already built for this URL (by keyword, in URL order), so a nested id
+# (a consent of *this* participant) can belong to its parent. It returns the object.
 OBJECT_BUILDERS = {
-    "membership_id": lambda agency: make_member(agency, Role.PEER).pk,
-    "invitation_id": lambda agency: make_invitation(agency)[0].pk,
+    "membership_id": lambda agency, built: make_member(agency, Role.PEER),
+    "invitation_id": lambda agency, built: make_invitation(agency)[0],
+    "participant_id": lambda agency, built: make_participant(agency),
+    "consent_id": lambda agency, built: make_disclosure_consent(built["participant_id"]),
+    "term_id": lambda agency, built: make_language_term(agency),
 }
 
 # Routes outside /a/<agency_slug>/, each with the reason it holds no tenant data or how it
@@ -37,6 +48,7 @@ ROUTES = agency_routes()
 
 def _url(route, agency, object_agency):
     kwargs = {"agency_slug": agency.slug}
+    built = {}
     for name in route.kwargs:
         if name == "agency_slug":
             continue
@@ -45,7 +57,8 @@ def _url(route, agency, object_agency):
                 f"Route {route} takes '{name}'; add a builder for it to OBJECT_BUILDERS "
                 "so its cross-agency check can run."
             )
-        kwargs[name] = OBJECT_BUILDERS[name](object_agency)
+        built[name] = OBJECT_BUILDERS[name](object_agency, built)
+        kwargs[name] = built[name].pk
     return reverse(route.name, kwargs=kwargs)
 
 

@@ -1,0 +1,491 @@
+"""Staff pages about participants. Every participant is reached through
+`selectors.participants_visible_to(request.membership)`: a peer asking for someone outside
+their caseload, or anyone asking for another agency's participant, gets 404."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from agencies.decorators import agency_role_required
+from agencies.models import AuditEvent, Role
+
+from . import selectors, services
+from .forms import (
+    BoundaryTemplateForm,
+    CaseloadFilterForm,
+    ChannelConsentForm,
+    ContactForm,
+    CulturalProfileForm,
+    DisclosureConsentForm,
+    LanguageTermForm,
+    NewParticipantForm,
+    ParticipantForm,
+    PersonalTermsForm,
+    StatusForm,
+    TransferForm,
+)
+from .language import DEFAULT_TERMS
+from .models import BoundaryTemplate, Channel, DisclosureConsent, LanguageTerm, Participant
+
+SUPERVISORS = agency_role_required(Role.ADMIN, Role.SUPERVISOR)
+ADMINS = agency_role_required(Role.ADMIN)
+CASELOAD_PAGE_SIZE = 25
+TIMELINE_LENGTH = 50
+
+
+def _participant(request, participant_id: int, *, viewed: str | None = None) -> Participant:
+    """The participant `participant_id` if this member may see them, else 404. A GET that shows
+    their data records one audit event (`viewed` names the page)."""
+    participant = get_object_or_404(
+        selectors.participants_visible_to(request.membership).select_related("assigned_peer__user"),
+        pk=participant_id,
+    )
+    if viewed and request.method == "GET":
+        services.participant_viewed(
+            participant=participant, actor=request.user, what=viewed, request=request
+        )
+    return participant
+
+
+def _status(form) -> int:
+    return 400 if form.is_bound and form.errors else 200
+
+
+def caseload(request, agency_slug):
+    filters = CaseloadFilterForm(request.GET or None)
+    cleaned = filters.cleaned_data if filters.is_valid() else {}
+    rows = selectors.caseload(
+        request.membership,
+        search=cleaned.get("q", ""),
+        status=cleaned.get("status", ""),
+        peer_id=cleaned["peer"].pk if cleaned.get("peer") else None,
+        sort=cleaned.get("sort") or "name",
+    )
+    page = Paginator(rows, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "participants/caseload.html",
+        {
+            "filters": filters,
+            "page": page,
+            "query": query.urlencode(),
+            "whole_agency": request.membership.sees_whole_agency,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def participant_create(request, agency_slug):
+    form = NewParticipantForm(request.POST or None, agency=request.agency)
+    if request.membership.role == Role.PEER:
+        form.fields["assigned_peer"].initial = request.membership.pk
+    if request.method == "POST" and form.is_valid():
+        fields = {name: value for name, value in form.cleaned_data.items() if name != "language"}
+        try:
+            participant = services.participant_create(
+                agency=request.agency,
+                created_by=request.user,
+                fields=fields,
+                language=form.cleaned_data["language"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Participant added."))
+            return redirect(
+                "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
+            )
+    return render(
+        request,
+        "participants/participant_form.html",
+        {"form": form, "creating": True},
+        status=_status(form),
+    )
+
+
+def participant_detail(request, agency_slug, participant_id):
+    participant = _participant(request, participant_id, viewed="page")
+    template, agreement = selectors.boundary_status(participant)
+    return render(
+        request,
+        "participants/participant_detail.html",
+        {
+            "participant": participant,
+            "profile": selectors.profile_of(participant),
+            "channel_consents": selectors.channel_consents_of(participant),
+            "disclosures": DisclosureConsent.objects.filter(participant=participant),
+            "boundary_template": template,
+            "boundary_agreement": agreement,
+            "portal_link": selectors.portal_link_active(participant),
+            "contacts": participant.contacts.select_related("staff__user")[:TIMELINE_LENGTH],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def participant_edit(request, agency_slug, participant_id):
+    participant = _participant(request, participant_id, viewed="edit")
+    form = ParticipantForm(request.POST or None, instance=participant, agency=request.agency)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.participant_update(
+                participant=participant, changed_by=request.user, form=form, request=request
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(
+                "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
+            )
+    return render(
+        request,
+        "participants/participant_form.html",
+        {"form": form, "participant": participant},
+        status=_status(form),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def profile_edit(request, agency_slug, participant_id):
+    participant = _participant(request, participant_id, viewed="profile")
+    form = CulturalProfileForm(request.POST or None, instance=selectors.profile_of(participant))
+    if request.method == "POST" and form.is_valid():
+        services.profile_update(form=form, changed_by=request.user, request=request)
+        messages.success(request, _("Profile saved."))
+        return redirect(
+            "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
+        )
+    return render(
+        request,
+        "participants/profile_form.html",
+        {"form": form, "participant": participant},
+        status=_status(form),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def contact_create(request, agency_slug, participant_id):
+    participant = _participant(request, participant_id)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        contact = services.contact_log(
+            participant=participant, staff=request.membership, form=form, request=request
+        )
+        hints = selectors.hints_for(contact.note)
+        if hints:
+            # Hints never block saving; they come back with the saved note, to consider.
+            messages.info(
+                request,
+                _("Saved. Person-first wording to consider: %(hints)s.")
+                % {"hints": "; ".join(f"“{h.term}” → {h.alternative}" for h in hints)},
+            )
+        else:
+            messages.success(request, _("Contact logged."))
+        return redirect(
+            "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
+        )
+    hints = selectors.hints_for(form.data.get("note", "")) if form.is_bound else []
+    return render(
+        request,
+        "participants/contact_form.html",
+        {"form": form, "participant": participant, "hints": hints},
+        status=_status(form),
+    )
+
+
+@require_POST
+def language_hints(request, agency_slug):
+    """The hints for a text being written (htmx fragment; also works as a plain form post)."""
+    text = request.POST.get("note", "")[:10000]
+    return render(
+        request, "participants/language_hints.html#hints", {"hints": selectors.hints_for(text)}
+    )
+
+
+@SUPERVISORS
+@require_http_methods(["GET", "POST"])
+def participant_transfer(request, agency_slug, participant_id):
+    participant = _participant(request, participant_id)
+    form = TransferForm(
+        request.POST or None, initial={"assigned_peer": participant.assigned_peer_id}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.participant_transfer(
+            participant=participant,
+            to_peer=form.cleaned_data["assigned_peer"],
+            changed_by=request.user,
+            request=request,
+        )
+        messages.success(request, _("Participant transferred."))
+        return redirect(
+            "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
+        )
+    return render(
+        request,
+        "participants/simple_form.html",
+        {
+            "form": form,
+            "participant": participant,
+            "title": _("Transfer to another peer specialist"),
+            "submit": _("Transfer"),
+        },
+        status=_status(form),
+    )
+
+
+@SUPERVISORS
+@require_http_methods(["GET", "POST"])
+def participant_status(request, agency_slug, participant_id):
+    participant = _participant(request, participant_id)
+    form = StatusForm(request.POST or None, initial={"status": participant.status})
+    if request.method == "POST" and form.is_valid():
+        services.participant_set_status(
+            participant=participant,
+            status=form.cleaned_data["status"],
+            changed_by=request.user,
+            discharged_on=form.cleaned_data["discharged_on"],
+            reason=form.cleaned_data["reason"],
+            request=request,
+        )
+        messages.success(request, _("Status changed."))
+        return redirect(
+            "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
+        )
+    return render(
+        request,
+        "participants/simple_form.html",
+        {
+            "form": form,
+            "participant": participant,
+            "title": _("Pause, resume or discharge"),
+            "submit": _("Save"),
+        },
+        status=_status(form),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def consents(request, agency_slug, participant_id):
+    participant = _participant(request, participant_id, viewed="consents")
+    current = selectors.channel_consents_of(participant)
+    form = ChannelConsentForm(
+        request.POST or None, initial={channel: current[channel].is_granted for channel in current}
+    )
+    if request.method == "POST" and form.is_valid():
+        for channel in (Channel.SMS, Channel.EMAIL):
+            services.channel_consent_set(
+                participant=participant,
+                channel=channel,
+                granted=form.cleaned_data[channel],
+                recorded_by=request.user,
+                request=request,
+            )
+        messages.success(request, _("Contact consent saved."))
+        return redirect(
+            "participant_consents", agency_slug=request.agency.slug, participant_id=participant.pk
+        )
+    return render(
+        request,
+        "participants/consents.html",
+        {
+            "participant": participant,
+            "form": form,
+            "channel_consents": current,
+            "disclosures": DisclosureConsent.objects.filter(participant=participant),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def disclosure_create(request, agency_slug, participant_id):
+    participant = _participant(request, participant_id)
+    form = DisclosureConsentForm(
+        request.POST or None, initial={"disclosing_party": request.agency.name}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.disclosure_consent_create(
+            participant=participant, created_by=request.user, form=form, request=request
+        )
+        messages.success(request, _("Consent to disclose recorded."))
+        return redirect(
+            "participant_consents", agency_slug=request.agency.slug, participant_id=participant.pk
+        )
+    return render(
+        request,
+        "participants/simple_form.html",
+        {
+            "form": form,
+            "participant": participant,
+            "title": _("Record a consent to disclose"),
+            "submit": _("Record consent"),
+        },
+        status=_status(form),
+    )
+
+
+@require_POST
+def disclosure_revoke(request, agency_slug, participant_id, consent_id):
+    participant = _participant(request, participant_id)
+    consent = get_object_or_404(DisclosureConsent, pk=consent_id, participant=participant)
+    services.disclosure_consent_revoke(consent=consent, revoked_by=request.user, request=request)
+    messages.success(request, _("Consent revoked. It no longer allows any disclosure."))
+    return redirect(
+        "participant_consents", agency_slug=request.agency.slug, participant_id=participant.pk
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def boundaries_personal(request, agency_slug, participant_id):
+    participant = _participant(request, participant_id, viewed="boundaries")
+    template, agreement = selectors.boundary_status(participant)
+    if template is None:
+        messages.warning(request, _("Your agency has not published a boundaries agreement yet."))
+        return redirect(
+            "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
+        )
+    form = PersonalTermsForm(
+        request.POST or None,
+        initial={"personal_terms": agreement.personal_terms if agreement else ""},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.boundary_terms_set(
+            participant=participant,
+            template=template,
+            personal_terms=form.cleaned_data["personal_terms"],
+            changed_by=request.user,
+            request=request,
+        )
+        messages.success(
+            request, _("Boundaries saved. The participant is asked to acknowledge them.")
+        )
+        return redirect(
+            "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
+        )
+    return render(
+        request,
+        "participants/boundaries_personal.html",
+        {
+            "form": form,
+            "participant": participant,
+            "template": template,
+            "agreement": agreement,
+        },
+        status=_status(form),
+    )
+
+
+@require_POST
+def portal_link_create(request, agency_slug, participant_id):
+    participant = _participant(request, participant_id)
+    link, raw_token = services.portal_link_create(
+        participant=participant, created_by=request.user, request=request
+    )
+    # The raw link is shown this once, for copying; only its hash is kept.
+    return render(
+        request,
+        "participants/portal_link_created.html",
+        {
+            "participant": participant,
+            "link": link,
+            "url": settings.SITE_URL + reverse("portal_home", args=[raw_token]),
+        },
+    )
+
+
+@require_POST
+def portal_link_revoke(request, agency_slug, participant_id):
+    participant = _participant(request, participant_id)
+    services.portal_link_revoke(participant=participant, revoked_by=request.user, request=request)
+    messages.success(request, _("Portal link revoked."))
+    return redirect(
+        "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
+    )
+
+
+@ADMINS
+def participant_audit(request, agency_slug, participant_id):
+    participant = _participant(request, participant_id, viewed="audit")
+    events = (
+        AuditEvent.objects.filter(object_type="participant", object_id=str(participant.pk))
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")
+    )
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "participants/audit.html", {"participant": participant, "page": page})
+
+
+# Agency-wide settings for participants (admins) ----------------------------------------------
+
+
+@ADMINS
+@require_http_methods(["GET", "POST"])
+def boundary_templates(request, agency_slug):
+    current = selectors.boundary_template_current()
+    form = BoundaryTemplateForm(
+        request.POST or None, instance=None, initial=_template_initial(current)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            template = services.boundary_template_publish(
+                agency=request.agency, published_by=request.user, form=form, request=request
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Version %(v)d published.") % {"v": template.version})
+            return redirect("boundary_templates", agency_slug=request.agency.slug)
+    return render(
+        request,
+        "participants/boundary_templates.html",
+        {
+            "form": form,
+            "current": current,
+            "versions": BoundaryTemplate.objects.all()[:20],
+        },
+        status=_status(form),
+    )
+
+
+def _template_initial(template) -> dict:
+    if template is None:
+        return {}
+    return {name: getattr(template, name) for name in BoundaryTemplateForm.Meta.fields}
+
+
+@ADMINS
+@require_http_methods(["GET", "POST"])
+def language_terms(request, agency_slug):
+    form = LanguageTermForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        term = form.save(commit=False)
+        term.agency = request.agency
+        term.save()
+        messages.success(request, _("Term added."))
+        return redirect("language_terms", agency_slug=request.agency.slug)
+    return render(
+        request,
+        "participants/language_terms.html",
+        {
+            "form": form,
+            "terms": LanguageTerm.objects.all(),
+            "default_terms": DEFAULT_TERMS,
+        },
+        status=_status(form),
+    )
+
+
+@ADMINS
+@require_POST
+def language_term_delete(request, agency_slug, term_id):
+    get_object_or_404(LanguageTerm, pk=term_id).delete()
+    messages.success(request, _("Term removed."))
+    return redirect("language_terms", agency_slug=request.agency.slug)

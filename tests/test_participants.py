@@ -1,0 +1,373 @@
+"""Staff pages about participants: caseloads, records, consent, boundaries, contacts, audit."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from agencies.models import AuditEvent, Role
+from agencies.tenancy import agency_scope
+from participants.models import (
+    BoundaryTemplate,
+    ChannelConsent,
+    Contact,
+    CulturalProfile,
+    CulturalProfileChange,
+    DisclosureConsent,
+    Participant,
+    ParticipantStatus,
+)
+
+from .conftest import client_for
+from .factories import make_disclosure_consent, make_member, make_participant
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/a/agency-a/participants/"
+
+
+def new_participant_form(**overrides):
+    return {
+        "preferred_name": "Dee",
+        "pronouns": "she/her",
+        "legal_name": "",
+        "email": "dee@example.org",
+        "phone": "(202) 555-0143",
+        "time_zone": "",
+        "enrolled_on": "2026-10-01",
+        "assigned_peer": "",
+        "external_id": "",
+        "language": "es",
+        **overrides,
+    }
+
+
+# Creating and editing -------------------------------------------------------------------------
+
+
+def test_peer_adds_a_participant_with_normalised_phone_and_agency_zone(
+    peer_a_client, agency_a, peer_a
+):
+    response = peer_a_client.post(BASE + "new/", new_participant_form(assigned_peer=peer_a.pk))
+    assert response.status_code == 302
+    with agency_scope(agency_a):
+        participant = Participant.objects.get()
+        profile = CulturalProfile.objects.get(participant=participant)
+        assert AuditEvent.objects.filter(action="participant.created").count() == 1
+    assert participant.phone == "+12025550143"
+    assert participant.time_zone == agency_a.time_zone
+    assert profile.language == "es"
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("phone", "555-12", "not a valid phone number"),
+        ("phone", "call me maybe", "Enter a phone number"),
+        ("email", "dee@", "valid email"),
+        ("time_zone", "Mars/Olympus", "valid choice"),
+        ("enrolled_on", "2026-13-45", "valid date"),
+        ("preferred_name", "   ", "This field is required"),
+        ("preferred_name", "x" * 101, "at most 100 characters"),
+    ],
+)
+def test_bad_input_gets_a_field_error_and_saves_nothing(
+    admin_a_client, agency_a, field, value, message
+):
+    response = admin_a_client.post(BASE + "new/", new_participant_form(**{field: value}))
+    assert response.status_code == 400
+    assert message in " ".join(response.context["form"].errors[field])
+    with agency_scope(agency_a):
+        assert not Participant.objects.exists() and not CulturalProfile.objects.exists()
+
+
+def test_user_written_text_is_escaped(admin_a_client, agency_a):
+    admin_a_client.post(
+        BASE + "new/", new_participant_form(preferred_name="<script>alert(1)</script>")
+    )
+    with agency_scope(agency_a):
+        participant = Participant.objects.get()
+    page = admin_a_client.get(f"{BASE}{participant.pk}/")
+    assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;" in page.text
+
+
+def test_a_peer_of_another_agency_cannot_be_assigned(admin_a_client, agency_b):
+    other_peer = make_member(agency_b, Role.PEER)
+    response = admin_a_client.post(BASE + "new/", new_participant_form(assigned_peer=other_peer.pk))
+    assert response.status_code == 400 and "assigned_peer" in response.context["form"].errors
+
+
+# Who sees whom --------------------------------------------------------------------------------
+
+
+def test_peer_sees_only_their_caseload_and_others_are_404(agency_a, peer_a):
+    mine = make_participant(agency_a, peer=peer_a, preferred_name="Mine")
+    theirs = make_participant(agency_a, peer=make_member(agency_a), preferred_name="Theirs")
+    browser = client_for(peer_a.user)
+    caseload = browser.get(BASE)
+    assert "Mine" in caseload.text and "Theirs" not in caseload.text
+    assert browser.get(f"{BASE}{theirs.pk}/").status_code == 404
+    assert browser.get(f"{BASE}{mine.pk}/").status_code == 200
+
+
+def test_supervisor_sees_everyone_and_filters(agency_a, supervisor_a, peer_a):
+    make_participant(
+        agency_a, peer=peer_a, preferred_name="Ana Paused", status=ParticipantStatus.PAUSED
+    )
+    make_participant(agency_a, preferred_name="Bo Active")
+    browser = client_for(supervisor_a.user)
+    assert "Ana Paused" in browser.get(BASE).text and "Bo Active" in browser.get(BASE).text
+    paused = browser.get(BASE, {"status": "paused"}).text
+    assert "Ana Paused" in paused and "Bo Active" not in paused
+    by_name = browser.get(BASE, {"q": "bo"}).text
+    assert "Bo Active" in by_name and "Ana Paused" not in by_name
+    by_peer = browser.get(BASE, {"peer": peer_a.pk}).text
+    assert "Ana Paused" in by_peer and "Bo Active" not in by_peer
+
+
+def test_caseload_sorts_by_time_since_last_contact(agency_a, supervisor_a, peer_a):
+    never = make_participant(agency_a, preferred_name="Never")
+    recent = make_participant(agency_a, preferred_name="Recent")
+    old = make_participant(agency_a, preferred_name="Old")
+    now = timezone.now()
+    with agency_scope(agency_a):
+        Contact.objects.create(agency=agency_a, participant=recent, staff=peer_a, occurred_at=now)
+        Contact.objects.create(
+            agency=agency_a, participant=old, staff=peer_a, occurred_at=now - timedelta(days=40)
+        )
+    page = client_for(supervisor_a.user).get(BASE, {"sort": "last_contact"})
+    assert [p.pk for p in page.context["page"]] == [never.pk, old.pk, recent.pk]
+
+
+def test_caseload_query_count_is_constant_in_caseload_size(
+    agency_a, supervisor_a, peer_a, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    browser = client_for(supervisor_a.user)
+    make_participant(agency_a, peer=peer_a)
+    browser.get(BASE)
+    with CaptureQueriesContext(connection) as one:
+        browser.get(BASE)
+    for _ in range(30):
+        participant = make_participant(agency_a, peer=make_member(agency_a))
+        with agency_scope(agency_a):
+            Contact.objects.create(agency=agency_a, participant=participant, staff=peer_a)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = browser.get(BASE)
+    assert len(response.context["page"]) == 25  # paginated
+
+
+# The participant page ---------------------------------------------------------------------------
+
+
+def test_participant_page_shows_name_pronouns_first_and_is_audited(admin_a_client, agency_a):
+    participant = make_participant(agency_a, preferred_name="Rosa", pronouns="ella")
+    page = admin_a_client.get(f"{BASE}{participant.pk}/")
+    assert page.status_code == 200
+    assert '<h1>Rosa <span class="pronouns">(ella)</span></h1>' in page.text
+    with agency_scope(agency_a):
+        events = AuditEvent.objects.filter(
+            action="participant.viewed.page", object_id=str(participant.pk)
+        )
+        assert events.count() == 1
+
+
+def test_admin_reads_the_audit_trail_others_cannot(admin_a_client, agency_a, supervisor_a):
+    participant = make_participant(agency_a)
+    admin_a_client.get(f"{BASE}{participant.pk}/")
+    trail = admin_a_client.get(f"{BASE}{participant.pk}/audit/")
+    assert "participant.viewed.page" in trail.text
+    assert client_for(supervisor_a.user).get(f"{BASE}{participant.pk}/audit/").status_code == 403
+
+
+def test_profile_edit_records_who_changed_what(admin_a_client, agency_a, admin_a):
+    participant = make_participant(agency_a)
+    response = admin_a_client.post(
+        f"{BASE}{participant.pk}/profile/",
+        {
+            "language": "es",
+            "pronouns": "they/them",
+            "recovery_pathways": ["medication", "mutual_help"],
+            "observance_weekdays": ["6"],
+            "observance_dates": "2026-12-24\n2026-12-25",
+            "quiet_hours_start": "21:00",
+            "quiet_hours_end": "08:00",
+            "preferred_channels": ["sms"],
+            "max_contacts_per_week": "3",
+        },
+    )
+    assert response.status_code == 302
+    with agency_scope(agency_a):
+        profile = CulturalProfile.objects.get(participant=participant)
+        change = CulturalProfileChange.objects.filter(participant=participant).first()
+        participant.refresh_from_db()
+    assert profile.observance_dates == ["2026-12-24", "2026-12-25"]
+    assert profile.quiet_hours_start.hour == 21 and profile.observance_weekdays == [6]
+    assert participant.pronouns == "they/them"
+    assert change.changed_by == admin_a.user and not change.by_participant
+    assert {"language", "pronouns", "quiet_hours_start"} <= set(change.fields)
+
+
+def test_profile_rejects_half_quiet_hours_and_bad_dates(admin_a_client, agency_a):
+    participant = make_participant(agency_a)
+    response = admin_a_client.post(
+        f"{BASE}{participant.pk}/profile/",
+        {"language": "en", "quiet_hours_start": "21:00", "observance_dates": "Christmas"},
+    )
+    assert response.status_code == 400
+    assert {"quiet_hours_end", "observance_dates"} <= set(response.context["form"].errors)
+
+
+# Contacts and language hints ------------------------------------------------------------------
+
+
+def test_logging_a_contact_saves_and_offers_person_first_hints(peer_a_client, agency_a, peer_a):
+    participant = make_participant(agency_a, peer=peer_a)
+    response = peer_a_client.post(
+        f"{BASE}{participant.pk}/contacts/new/",
+        {
+            "occurred_at": "2026-11-20T15:30",
+            "kind": "call",
+            "duration_minutes": "20",
+            "note": 'Talked about staying clean. She said "I\'m an addict and proud of my recovery".',
+        },
+        follow=True,
+    )
+    with agency_scope(agency_a):
+        contact = Contact.objects.get()
+    assert contact.staff == peer_a and contact.duration_minutes == 20
+    assert contact.occurred_at.hour == 20  # 15:30 in New York is 20:30 UTC
+    text = response.text
+    assert "“clean” → abstinent" in text
+    assert "“addict”" not in text  # the participant's own words, in quotes, are left alone
+
+
+def test_agency_terms_join_the_hints(admin_a_client, agency_a):
+    admin_a_client.post(
+        "/a/agency-a/language/", {"term": "Junkie", "alternative": "person who uses drugs"}
+    )
+    response = admin_a_client.post("/a/agency-a/language/hints/", {"note": "not a junkie"})
+    assert "person who uses drugs" in response.text
+
+
+# Status, transfer --------------------------------------------------------------------------------
+
+
+def test_discharge_needs_date_and_reason(admin_a_client, agency_a):
+    participant = make_participant(agency_a)
+    bad = admin_a_client.post(f"{BASE}{participant.pk}/status/", {"status": "discharged"})
+    assert bad.status_code == 400 and {"discharged_on", "reason"} <= set(bad.context["form"].errors)
+    ok = admin_a_client.post(
+        f"{BASE}{participant.pk}/status/",
+        {"status": "discharged", "discharged_on": "2026-11-20", "reason": "Moved away"},
+    )
+    assert ok.status_code == 302
+    participant.refresh_from_db()
+    assert participant.status == "discharged" and participant.discharge_reason == "Moved away"
+
+
+def test_transfer_moves_the_participant_to_the_new_peers_caseload(admin_a_client, agency_a, peer_a):
+    participant = make_participant(agency_a)
+    admin_a_client.post(f"{BASE}{participant.pk}/transfer/", {"assigned_peer": peer_a.pk})
+    assert client_for(peer_a.user).get(f"{BASE}{participant.pk}/").status_code == 200
+
+
+def test_peers_cannot_transfer_or_discharge(peer_a_client, agency_a, peer_a):
+    participant = make_participant(agency_a, peer=peer_a)
+    assert peer_a_client.get(f"{BASE}{participant.pk}/transfer/").status_code == 403
+    assert peer_a_client.get(f"{BASE}{participant.pk}/status/").status_code == 403
+
+
+# Consent ---------------------------------------------------------------------------------------
+
+
+def test_channel_consent_revocation_takes_effect_at_once(admin_a_client, agency_a):
+    participant = make_participant(agency_a)
+    admin_a_client.post(f"{BASE}{participant.pk}/consents/", {"sms": "on", "email": "on"})
+    with agency_scope(agency_a):
+        assert ChannelConsent.objects.get(participant=participant, channel="sms").is_granted
+    admin_a_client.post(f"{BASE}{participant.pk}/consents/", {"email": "on"})
+    with agency_scope(agency_a):
+        sms = ChannelConsent.objects.get(participant=participant, channel="sms")
+        assert not sms.is_granted and sms.revoked_at is not None
+        assert ChannelConsent.objects.get(participant=participant, channel="email").is_granted
+
+
+def test_disclosure_consent_has_the_part_2_elements(admin_a_client, agency_a):
+    participant = make_participant(agency_a)
+    missing = admin_a_client.post(
+        f"{BASE}{participant.pk}/consents/disclosures/new/", {"recipient": "Court"}
+    )
+    assert missing.status_code == 400
+    assert {"information", "purpose", "signed_on", "signed_by", "expires_on"} <= set(
+        missing.context["form"].errors
+    )
+    ok = admin_a_client.post(
+        f"{BASE}{participant.pk}/consents/disclosures/new/",
+        {
+            "disclosing_party": "Agency A",
+            "recipient": "County court",
+            "information": "Attendance",
+            "purpose": "Reporting",
+            "expires_on": "2027-06-01",
+            "signed_by": "Dee",
+            "signed_on": "2026-11-01",
+        },
+    )
+    assert ok.status_code == 302
+
+
+def test_expired_and_revoked_disclosures_are_shown_as_such(admin_a_client, agency_a):
+    participant = make_participant(agency_a)
+    expired = make_disclosure_consent(
+        participant, expires_on=timezone.localdate() - timedelta(days=1), recipient="Old employer"
+    )
+    active = make_disclosure_consent(
+        participant, expires_on=timezone.localdate() + timedelta(days=30)
+    )
+    admin_a_client.post(f"{BASE}{participant.pk}/consents/disclosures/{active.pk}/revoke/")
+    with agency_scope(agency_a):
+        assert {c.pk: c.status for c in DisclosureConsent.objects.all()} == {
+            expired.pk: "expired",
+            active.pk: "revoked",
+        }
+    page = admin_a_client.get(f"{BASE}{participant.pk}/consents/")
+    assert "Expired" in page.text and "Revoked" in page.text
+
+
+# Boundaries --------------------------------------------------------------------------------------
+
+TEMPLATE = {
+    "staff_contact_hours": "Weekdays 9-5",
+    "response_time": "One working day",
+    "peer_support_covers": "Support",
+    "peer_support_does_not_cover": "Therapy",
+    "confidentiality_limits": "Risk of harm",
+}
+
+
+def test_publishing_boundaries_makes_numbered_versions(admin_a_client, agency_a):
+    admin_a_client.post("/a/agency-a/boundaries/", TEMPLATE)
+    admin_a_client.post("/a/agency-a/boundaries/", {**TEMPLATE, "response_time": "Two days"})
+    with agency_scope(agency_a):
+        assert list(BoundaryTemplate.objects.values_list("version", "response_time")) == [
+            (2, "Two days"),
+            (1, "One working day"),
+        ]
+
+
+def test_personal_terms_reset_the_acknowledgement(admin_a_client, agency_a):
+    from participants import services
+
+    admin_a_client.post("/a/agency-a/boundaries/", TEMPLATE)
+    participant = make_participant(agency_a)
+    with agency_scope(agency_a):
+        template = BoundaryTemplate.objects.get()
+        services.boundary_acknowledge(participant=participant, template=template)
+    admin_a_client.post(
+        f"{BASE}{participant.pk}/boundaries/", {"personal_terms": "Texts only after 6pm"}
+    )
+    page = admin_a_client.get(f"{BASE}{participant.pk}/")
+    assert "Version 1 not yet acknowledged" in page.text
