@@ -10,6 +10,7 @@ urlpatterns = [
     path("invitations/<str:token>/", agency_views.invitation_accept, name="invitation_accept"),
     path("admin/", platform_admin.urls),
     path("p/", include("participants.portal_urls")),
+    path("c/", include("alliance.public_urls")),
     # Everything an agency owns lives below here; AgencyMiddleware resolves the agency.
     path("a/<slug:agency_slug>/", include("agencies.urls")),
 ]
