@@ -18,4 +18,5 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("", include("participants.urls")),
+    path("", include("alliance.urls")),
 ]

@@ -1,0 +1,3 @@
+"""Trends, the supervisor dashboard and exports, mounted under /a/<agency_slug>/."""
+
+urlpatterns: list = []
