@@ -19,7 +19,8 @@ from participants.models import CulturalProfile
 
 from . import services
 from .forms import CheckInForm, RepairChoiceForm
-from .models import Channel, CheckInRequest, CheckInResponse, InstrumentItem
+from .models import Channel, CheckInRequest, CheckInResponse
+from .selectors import instrument_items
 
 FAILED_LOOKUPS_PER_IP = "20/m"
 
@@ -68,10 +69,10 @@ def checkin(request, token):
     checkin = found
     language = checkin.language or checkin.agency.default_language
     with agency_scope(checkin.agency_id), translation.override(language):
-        items = list(
-            InstrumentItem.objects.filter(instrument_id=checkin.instrument_id).order_by("position")
+        items = instrument_items(agency_id=checkin.agency_id, instrument_id=checkin.instrument_id)
+        form = CheckInForm(
+            request.POST if request.method == "POST" else None, items=items, language=language
         )
-        form = CheckInForm(request.POST or None, items=items, language=language)
         if request.method == "POST" and form.is_valid():
             response = services.checkin_submit(
                 checkin=checkin,

@@ -226,7 +226,7 @@ def checkin_submit(
         agency=checkin.agency,
         items=items,
         answers=answers,
-        percent=scores["percent"],
+        scores=scores,
         previous_percent=previous_percent,
     )
     if rules:
