@@ -22,6 +22,7 @@ run: $(VENV)/.installed
 		$(VENV)/bin/honcho --procfile Procfile.dev start --port $(PORT)
 
 test: $(VENV)/.installed
+	scripts/install-browser
 	scripts/run-tests
 
 lint: $(VENV)/.installed
