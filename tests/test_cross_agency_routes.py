@@ -37,6 +37,13 @@ NON_AGENCY_ROUTES = {
     "": "start page: redirects to the user's own agency or lists only their agencies",
     "healthz": "liveness probe, no data",
     "invitations/<str:token>/": "token link: the hashed token finds its agency (find_by_token)",
+    "p/<str:token>/": "participant portal: the hashed token finds its link and agency "
+    "(find_by_token); the participant is reached through the link only",
+    "p/<str:token>/profile/": "participant portal, as above: edits the link's own participant",
+    "p/<str:token>/preferences/": "participant portal, as above: the link's own participant",
+    "p/<str:token>/boundaries/acknowledge/": "participant portal, as above: POST only",
+    "p/<str:token>/export.json": "participant portal, as above: the link's own participant",
+    "p/<str:token>/export.csv": "participant portal, as above: the link's own participant",
 }
 THIRD_PARTY_PREFIXES = {
     "accounts/": "django-allauth: the signed-in user's own account, no tenant data",
