@@ -359,3 +359,50 @@ class PortalLink(TenantModel):
     @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    MAPPED = "mapped", _("Columns chosen")
+    QUEUED = "queued", _("Waiting to run")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Finished")
+    FAILED = "failed", _("Stopped by an error")
+
+
+class ParticipantImport(TenantModel):
+    """One CSV file being imported into the agency's participants (participants/imports.py).
+    The file's text is kept only until the import finishes; counts and row errors (row number,
+    field and message, never the cell's value) stay as the record of what happened."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    filename = models.CharField(_("file name"), max_length=200)
+    csv_text = models.TextField(blank=True)
+    delimiter = models.CharField(max_length=1, default=",")
+    headers = models.JSONField(default=list, blank=True)
+    mapping = models.JSONField(default=dict, blank=True, help_text="our field -> CSV header")
+    status = models.CharField(
+        max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    row_errors = models.JSONField(default=list, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Participant import #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)

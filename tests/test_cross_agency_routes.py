@@ -29,6 +29,9 @@ OBJECT_BUILDERS = {
     "participant_id": lambda agency, built: make_participant(agency),
     "consent_id": lambda agency, built: make_disclosure_consent(built["participant_id"]),
     "term_id": lambda agency, built: make_language_term(agency),
+    "import_id": lambda agency, built: __import__(
+        "tests.test_participant_import", fromlist=["make_import"]
+    ).make_import(agency),
 }
 
 # Routes outside /a/<agency_slug>/, each with the reason it holds no tenant data or how it
