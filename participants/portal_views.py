@@ -29,9 +29,9 @@ from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedire
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django_ratelimit.core import is_ratelimited
 
 from agencies.models import Agency
@@ -83,9 +83,9 @@ class Portal:
 
 
 def _quiet(response: HttpResponse) -> HttpResponse:
-    """Headers every portal response carries. `_has_been_logged` stops Django's request logger
-    from writing the path, which holds the token, for 4xx answers."""
-    add_never_cache_headers(response)
+    """What every portal response carries besides `never_cache` (applied in `portal_page`).
+    `_has_been_logged` stops Django's request logger from writing the path, which holds the
+    token, for 4xx answers."""
     response["X-Robots-Tag"] = "noindex, nofollow"
     if response.status_code >= 400:
         response._has_been_logged = True
@@ -162,7 +162,7 @@ def portal_page(*methods: str):
             response["Content-Language"] = language
             return _quiet(response)
 
-        return wrapper
+        return never_cache(wrapper)
 
     return decorate
 
