@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from .models import Agency, AuditEvent, Invitation, Membership, User
-from .tenancy import scopes_disabled
+from .tenancy import agency_scope, scopes_disabled
 
 
 class PlatformAdminSite(admin.AdminSite):
@@ -46,6 +46,14 @@ class AgencyAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "default_language", "time_zone"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:  # a new agency starts with Rapport's default check-in
+            from alliance.services import instrument_install_default
+
+            with agency_scope(obj):
+                instrument_install_default(agency=obj)
 
 
 @admin.register(Membership, site=platform_admin)

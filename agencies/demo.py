@@ -78,4 +78,10 @@ def seed_demo() -> list[tuple[str, str]]:
         logins.append((email, what + (" (two-factor)" if mfa else "")))
     _user(PLATFORM_ADMIN, "Pat", "Platform", superuser=True, mfa=True)
     logins.append((PLATFORM_ADMIN, "platform admin, /admin/ (two-factor)"))
+
+    from .demo_people import seed_people  # the people served and their history
+
+    for agency in agencies.values():
+        with agency_scope(agency):
+            seed_people(agency)
     return logins

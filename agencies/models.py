@@ -87,7 +87,7 @@ class Agency(models.Model):
     # Alliance alerts. Scores are compared as a share of the instrument's maximum so the same
     # thresholds fit any instrument; docs/decisions.md explains the defaults.
     alert_total_below_percent = models.PositiveSmallIntegerField(
-        default=80,
+        default=60,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("Alert when a check-in's total is below this share of the maximum."),
     )

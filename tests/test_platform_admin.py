@@ -62,3 +62,37 @@ def test_audit_events_are_read_only_in_admin(platform_admin, admin_a_client, age
         == 403
     )
     assert AuditEvent.objects.with_scopes_disabled().filter(pk=event.pk).exists()
+
+
+def test_a_new_agency_gets_the_default_check_in(platform_admin):
+    from agencies.models import Agency
+    from agencies.tenancy import agency_scope
+    from alliance.models import Instrument
+
+    response = client_for(platform_admin).post(
+        "/admin/agencies/agency/add/",
+        {
+            "name": "New Dawn",
+            "slug": "new-dawn",
+            "time_zone": "America/Chicago",
+            "default_language": "en",
+            "is_active": "on",
+            "invitation_expiry_days": 7,
+            "checkin_link_expiry_days": 4,
+            "portal_link_expiry_days": 30,
+            "alert_total_below_percent": 60,
+            "alert_drop_percent": 10,
+            "alert_item_at_or_below": 2,
+            "alert_missed_in_a_row": 2,
+            "commitment_first_reminder_hours": 24,
+            "commitment_second_reminder_hours": 1,
+            "commitment_grace_minutes": 60,
+        },
+    )
+    assert response.status_code == 302, (
+        response.context["adminform"].errors if response.context else ""
+    )
+    agency = Agency.objects.get(slug="new-dawn")
+    with agency_scope(agency):
+        instrument = Instrument.objects.get()
+        assert instrument.is_default and instrument.items.count() == 10
