@@ -169,7 +169,10 @@ class CulturalProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pronouns"].initial = self.instance.participant.pronouns
-        self.fields["observance_dates"].initial = "\n".join(self.instance.observance_dates or [])
+        # The model stores a list; the textarea shows one date per line, with the line breaks
+        # browsers send back, so an unchanged textarea does not count as a change.
+        if not isinstance(self.initial.get("observance_dates"), str):
+            self.initial["observance_dates"] = "\r\n".join(self.instance.observance_dates or [])
 
     def clean_observance_dates(self):
         lines = [

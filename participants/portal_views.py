@@ -260,6 +260,7 @@ def portal_preferences(request, portal: Portal):
                         channel=channel,
                         granted=wanted,
                         recorded_by=None,
+                        actor_label=services.PARTICIPANT_LINK_ACTOR,
                         request=request,
                     )
         return _done(portal, "preferences")

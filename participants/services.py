@@ -156,14 +156,30 @@ def profile_update(
 # Consent -------------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def channel_consent_set(
-    *, participant: Participant, channel: str, granted: bool, recorded_by: User | None, request=None
+    *,
+    participant: Participant,
+    channel: str,
+    granted: bool,
+    recorded_by: User | None,
+    actor_label: str = "",
+    request=None,
 ) -> ChannelConsent:
-    """Grant or revoke consent for a channel. Revocation is effective at once."""
+    """Grant or revoke consent for a channel. Revocation is effective at once: every sender
+    checks consent when it sends. Revoking a channel never granted changes nothing."""
     now = timezone.now()
-    consent, _created = ChannelConsent.objects.get_or_create(
-        agency=participant.agency, participant=participant, channel=channel
+    consent = (
+        ChannelConsent.objects.select_for_update()
+        .filter(participant=participant, channel=channel)
+        .first()
     )
+    if consent is None:
+        if not granted:
+            return None
+        consent = ChannelConsent(
+            agency=participant.agency, participant=participant, channel=channel
+        )
     if granted and not consent.is_granted:
         consent.granted_at, consent.revoked_at = now, None
     elif not granted and consent.is_granted:
@@ -174,7 +190,12 @@ def channel_consent_set(
     consent.save()
     action = "consent.granted" if granted else "consent.revoked"
     audit_record(
-        agency=participant.agency, actor=recorded_by, action=action, target=consent, request=request
+        agency=participant.agency,
+        actor=recorded_by,
+        actor_label=actor_label,
+        action=action,
+        target=consent,
+        request=request,
     )
     return consent
 

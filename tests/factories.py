@@ -19,7 +19,12 @@ _serial = count(1)
 def make_agency(slug: str | None = None, **fields) -> Agency:
     n = next(_serial)
     slug = slug or f"agency-{n}"
-    return Agency.objects.create(slug=slug, name=fields.pop("name", f"Agency {slug}"), **fields)
+    agency = Agency.objects.create(slug=slug, name=fields.pop("name", f"Agency {slug}"), **fields)
+    from alliance.services import instrument_install_default
+
+    with agency_scope(agency):  # as every new agency gets it
+        instrument_install_default(agency=agency)
+    return agency
 
 
 def make_user(email: str | None = None, *, mfa: bool = False, **fields) -> User:
@@ -114,3 +119,125 @@ def totp_code_now() -> str:
     import time
 
     return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
+
+
+def make_checkin_request(participant, *, channel="link"):
+    """An open check-in request for the participant. Returns (request, raw token)."""
+    from alliance.services import checkin_request_create
+
+    with agency_scope(participant.agency_id):
+        return checkin_request_create(participant=participant, channel=channel, created_by=None)
+
+
+def make_alert(participant, *, scale_value=1):
+    """A submitted check-in with every scale answer at `scale_value`, and its alert."""
+    from alliance.models import Alert, CheckInRequest, InstrumentItem
+    from alliance.services import checkin_submit
+
+    checkin, _raw = make_checkin_request(participant)
+    with agency_scope(participant.agency_id):
+        checkin = CheckInRequest.objects.select_related("agency").get(pk=checkin.pk)
+        items = list(InstrumentItem.objects.filter(instrument_id=checkin.instrument_id))
+        answers = {str(item.pk): scale_value for item in items if item.kind == "scale"}
+        response = checkin_submit(
+            checkin=checkin, items=items, answers=answers, previous_percent=None
+        )
+        return Alert.objects.get(response=response)
+
+
+IMPORT_HEADER = "Record Number,Preferred Name,Email,Mobile Phone,Enrolment Date,Language\n"
+
+
+def make_import(agency, text: str = IMPORT_HEADER + "R-1,Dee,dee@example.org,,,\n", **fields):
+    """An uploaded CSV import in `agency`, with the columns guessed."""
+    from participants import imports
+    from participants.models import ParticipantImport
+
+    parsed = imports.parse_csv(text)
+    with agency_scope(agency):
+        return ParticipantImport.objects.create(
+            agency=agency,
+            created_by=fields.pop("created_by", None) or make_user(),
+            filename="people.csv",
+            csv_text=text,
+            delimiter=parsed.delimiter,
+            headers=parsed.headers,
+            mapping=fields.pop("mapping", None) or imports.guess_mapping(parsed.headers),
+            total_rows=len(parsed.rows),
+            **fields,
+        )
+
+
+def make_checkin_request(participant, *, channel="link", days_ago=0, revoked=False, expired=False):
+    """A check-in request for `participant` (the agency's default instrument, installed if
+    missing), created `days_ago` days back; optionally revoked or already expired."""
+    from alliance import services
+    from alliance.models import CheckInRequest
+
+    with agency_scope(participant.agency_id):
+        agency = participant.agency
+        instrument = services.instrument_default() or services.instrument_install_default(
+            agency=agency
+        )
+        checkin, _raw = services.checkin_request_create(
+            participant=participant, channel=channel, created_by=None, instrument=instrument
+        )
+        changes = {}
+        if days_ago:
+            changes["created_at"] = timezone.now() - timedelta(days=days_ago)
+        if revoked:
+            changes["revoked_at"] = timezone.now()
+        if expired:
+            changes["expires_at"] = timezone.now() - timedelta(minutes=1)
+        if changes:
+            CheckInRequest.objects.filter(pk=checkin.pk).update(**changes)
+            checkin.refresh_from_db()
+    return checkin
+
+
+def make_checkin_response(
+    participant,
+    *,
+    answers_by_practice: dict | None = None,
+    scale_value: int = 4,
+    text: str = "",
+    days_ago: float = 0,
+    channel: str = "link",
+):
+    """A check-in submitted through the services (scored, alerting on a dip) for
+    `participant`: every scale item answered `scale_value` except the practices in
+    `answers_by_practice` (None leaves that item unanswered), the open question answered
+    `text` if given. `days_ago` moves the response, its request and its alert back in time."""
+    from alliance import services
+    from alliance.models import Alert, CheckInRequest, CheckInResponse, InstrumentItem
+
+    by_practice = answers_by_practice or {}
+    checkin = make_checkin_request(participant, channel=channel)
+    with agency_scope(participant.agency_id):
+        items = list(
+            InstrumentItem.objects.filter(instrument_id=checkin.instrument_id).order_by("position")
+        )
+        answers = {}
+        for item in items:
+            if item.kind == "scale":
+                value = by_practice.get(item.practice, scale_value)
+                if value is not None:
+                    answers[str(item.pk)] = value
+            elif text:
+                answers[str(item.pk)] = text
+        previous = (
+            CheckInResponse.objects.filter(participant=participant)
+            .order_by("-submitted_at")
+            .values_list("percent", flat=True)
+            .first()
+        )
+        response = services.checkin_submit(
+            checkin=checkin, items=items, answers=answers, previous_percent=previous
+        )
+        if days_ago:
+            when = timezone.now() - timedelta(days=days_ago)
+            CheckInResponse.objects.filter(pk=response.pk).update(submitted_at=when)
+            CheckInRequest.objects.filter(pk=checkin.pk).update(created_at=when, completed_at=when)
+            Alert.objects.filter(response=response).update(created_at=when)
+            response.refresh_from_db()
+    return response

@@ -245,7 +245,7 @@ def test_each_alert_rule_fires_on_its_own(agency_a, participant):
         ["listening", "empathy", "goals"],
     )
     low = rules_for(
-        agency_a, participant, listening=3, empathy=3, goals=3, culture=3, consistency=3
+        agency_a, participant, listening=2, empathy=2, goals=2, culture=2, consistency=2
     )
     assert low[0] == ["total_low"]
 

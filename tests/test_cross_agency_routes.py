@@ -12,7 +12,10 @@ from agencies.models import Role
 
 from .conftest import client_for
 from .factories import (
+    make_alert,
+    make_checkin_request,
     make_disclosure_consent,
+    make_import,
     make_invitation,
     make_language_term,
     make_member,
@@ -29,9 +32,9 @@ OBJECT_BUILDERS = {
     "participant_id": lambda agency, built: make_participant(agency),
     "consent_id": lambda agency, built: make_disclosure_consent(built["participant_id"]),
     "term_id": lambda agency, built: make_language_term(agency),
-    "import_id": lambda agency, built: __import__(
-        "tests.test_participant_import", fromlist=["make_import"]
-    ).make_import(agency),
+    "request_id": lambda agency, built: make_checkin_request(built["participant_id"])[0],
+    "alert_id": lambda agency, built: make_alert(make_participant(agency)),
+    "import_id": lambda agency, built: make_import(agency),
 }
 
 # Routes outside /a/<agency_slug>/, each with the reason it holds no tenant data or how it
@@ -47,6 +50,9 @@ NON_AGENCY_ROUTES = {
     "p/<str:token>/boundaries/acknowledge/": "participant portal, as above: POST only",
     "p/<str:token>/export.json": "participant portal, as above: the link's own participant",
     "p/<str:token>/export.csv": "participant portal, as above: the link's own participant",
+    "c/done/": "kiosk's neutral screen after a check-in: shows nothing about anyone",
+    "c/<str:token>/": "check-in link: the hashed token finds its request (find_by_token)",
+    "c/<str:token>/choice/": "check-in link, as above: the repair choice of its own response",
 }
 THIRD_PARTY_PREFIXES = {
     "accounts/": "django-allauth: the signed-in user's own account, no tenant data",

@@ -49,3 +49,20 @@ def test_pages_carry_a_strict_content_security_policy(admin_a_client):
     assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
     assert "frame-ancestors 'none'" in policy
     assert response["X-Request-ID"]
+
+
+def test_link_tokens_never_reach_the_logs(db, caplog):
+    import logging
+
+    from config.log_filters import RedactLinkTokens
+
+    token = "N8liwHEPToGcFtuet2vGDGuYfd9VHrmbg4FEoskJh1w"
+    Client().get(f"/c/{token}/")
+    Client().get(f"/invitations/{token}/")
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, "", 0, "Gone: %s", (f"/c/{token}/",), None
+    )
+    RedactLinkTokens().filter(record)
+    assert record.getMessage() == "Gone: /c/[token]/"
+    handler_filters = logging.getLogger().handlers[0].filters
+    assert any(isinstance(f, RedactLinkTokens) for f in handler_filters)

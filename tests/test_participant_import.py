@@ -24,7 +24,7 @@ from participants.tasks import participant_import_run
 
 from .celery_worker import celery_worker_queue  # noqa: F401  (fixture)
 from .conftest import client_for
-from .factories import make_agency, make_member, make_participant, make_user
+from .factories import make_agency, make_import, make_member, make_participant
 
 SAMPLE = Path(__file__).resolve().parent.parent / "docs" / "samples" / "participants.csv"
 HEADER = "Record Number,Preferred Name,Email,Mobile Phone,Enrolment Date,Language\n"
@@ -37,23 +37,6 @@ def base(agency):
 def csv_file(text: str | bytes, name="people.csv") -> SimpleUploadedFile:
     data = text.encode("utf-8") if isinstance(text, str) else text
     return SimpleUploadedFile(name, data, content_type="text/csv")
-
-
-def make_import(agency, text: str = HEADER + "R-1,Dee,dee@example.org,,,\n", **fields):
-    """An uploaded import in `agency`, with the columns guessed (used by the route walk too)."""
-    parsed = imports.parse_csv(text)
-    with agency_scope(agency):
-        return ParticipantImport.objects.create(
-            agency=agency,
-            created_by=fields.pop("created_by", None) or make_user(),
-            filename="people.csv",
-            csv_text=text,
-            delimiter=parsed.delimiter,
-            headers=parsed.headers,
-            mapping=fields.pop("mapping", None) or imports.guess_mapping(parsed.headers),
-            total_rows=len(parsed.rows),
-            **fields,
-        )
 
 
 def run_now(participant_import) -> ParticipantImport:

@@ -231,7 +231,7 @@ def test_logging_a_contact_saves_and_offers_person_first_hints(peer_a_client, ag
             "occurred_at": "2026-11-20T15:30",
             "kind": "call",
             "duration_minutes": "20",
-            "note": 'Talked about staying clean. She said "I\'m an addict and proud of my recovery".',
+            "note": 'Talked about staying clean. She said "I\'m an addict, proud of my recovery".',
         },
         follow=True,
     )
