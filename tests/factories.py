@@ -168,7 +168,9 @@ def make_import(agency, text: str = IMPORT_HEADER + "R-1,Dee,dee@example.org,,,\
         )
 
 
-def make_checkin_request(participant, *, channel="link", days_ago=0, revoked=False, expired=False):
+def make_dated_checkin_request(
+    participant, *, channel="link", days_ago=0, revoked=False, expired=False
+):
     """A check-in request for `participant` (the agency's default instrument, installed if
     missing), created `days_ago` days back; optionally revoked or already expired."""
     from alliance import services
@@ -212,7 +214,7 @@ def make_checkin_response(
     from alliance.models import Alert, CheckInRequest, CheckInResponse, InstrumentItem
 
     by_practice = answers_by_practice or {}
-    checkin = make_checkin_request(participant, channel=channel)
+    checkin = make_dated_checkin_request(participant, channel=channel)
     with agency_scope(participant.agency_id):
         items = list(
             InstrumentItem.objects.filter(instrument_id=checkin.instrument_id).order_by("position")
