@@ -103,6 +103,13 @@ class CheckInRequest(TenantModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
+    schedule = models.ForeignKey(
+        "CheckInSchedule", on_delete=models.SET_NULL, null=True, blank=True, related_name="requests"
+    )
+    missed_counted = models.BooleanField(
+        default=False, help_text="Expired unanswered, and counted."
+    )
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["agency", "token_hash"], name="checkin_token_unique")
@@ -223,3 +230,303 @@ class Alert(TenantModel):
     def rule_labels(self) -> list[str]:
         labels = dict(AlertRule.choices)
         return [str(labels.get(rule, rule)) for rule in self.rules]
+
+
+# Collaborative goals (practice 6) --------------------------------------------------------------
+
+
+class GoalStatus(models.TextChoices):
+    ACTIVE = "active", _("Working on it")
+    ACHIEVED = "achieved", _("Achieved")
+    PAUSED = "paused", _("On hold")
+    DROPPED = "dropped", _("Let go")
+
+
+class ProposedBy(models.TextChoices):
+    PARTICIPANT = "participant", _("The participant")
+    STAFF = "staff", _("Staff")
+
+
+class RecoveryGoal(TenantModel):
+    """A goal in the participant's own words. The participant agrees to it (or edits it)
+    through their portal link; `agreed_at` records when, `agreed_words` what they agreed to."""
+
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.CASCADE, related_name="goals"
+    )
+    words = models.TextField(_("the goal, in their words"), max_length=1000)
+    why_it_matters = models.TextField(_("why it matters to them"), max_length=1000, blank=True)
+    proposed_by = models.CharField(
+        max_length=12, choices=ProposedBy.choices, default=ProposedBy.PARTICIPANT
+    )
+    status = models.CharField(max_length=10, choices=GoalStatus.choices, default=GoalStatus.ACTIVE)
+    review_on = models.DateField(_("review on"), null=True, blank=True)
+    agreed_at = models.DateTimeField(null=True, blank=True)
+    agreed_words = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["status", "-created_at", "-id"]
+
+    @property
+    def needs_agreement(self) -> bool:
+        return self.agreed_at is None or self.agreed_words != self.words
+
+
+class GoalStep(TenantModel):
+    goal = models.ForeignKey(RecoveryGoal, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(_("step"), max_length=300)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+
+# Consistency commitments (practice 8) ----------------------------------------------------------
+
+
+class CommitmentStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    KEPT = "kept", _("Kept")
+    MISSED = "missed", _("Missed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Commitment(TenantModel):
+    """A promise with a time: "I'll call you Thursday at 3". Renegotiating moves `due_at` (and
+    bumps `version`, which keys its reminders); every change is a CommitmentEvent."""
+
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.CASCADE, related_name="commitments"
+    )
+    promised_by = models.CharField(
+        max_length=12, choices=ProposedBy.choices, default=ProposedBy.STAFF
+    )
+    staff = models.ForeignKey(
+        "agencies.Membership",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="commitments",
+        help_text=_("Who promised, when staff did; otherwise the participant's peer."),
+    )
+    what = models.CharField(_("what"), max_length=300)
+    due_at = models.DateTimeField(_("due"))
+    version = models.PositiveIntegerField(default=1)
+    status = models.CharField(
+        max_length=10, choices=CommitmentStatus.choices, default=CommitmentStatus.OPEN
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    kept_on_time = models.BooleanField(null=True, blank=True)
+    renegotiated = models.BooleanField(default=False)
+    participant_says_kept = models.BooleanField(null=True, blank=True)
+    participant_answered_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["agency", "status", "due_at"], name="commitment_due_idx")]
+
+
+class CommitmentEventKind(models.TextChoices):
+    CREATED = "created", _("Made")
+    KEPT = "kept", _("Kept")
+    MISSED = "missed", _("Missed")
+    RENEGOTIATED = "renegotiated", _("Renegotiated")
+    CANCELLED = "cancelled", _("Cancelled")
+    PARTICIPANT_CONFIRMED = "participant_confirmed", _("Participant says it happened")
+    PARTICIPANT_DENIED = "participant_denied", _("Participant says it did not happen")
+
+
+class CommitmentEvent(TenantModel):
+    """The ledger: what happened to a commitment, when, and on whose word."""
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=CommitmentEventKind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    by_participant = models.BooleanField(default=False)
+    old_due_at = models.DateTimeField(null=True, blank=True)
+    new_due_at = models.DateTimeField(null=True, blank=True)
+    asked_by = models.CharField(max_length=12, choices=ProposedBy.choices, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+# Check-in schedules ----------------------------------------------------------------------------
+
+
+class CheckInSchedule(TenantModel):
+    """Every N weeks on a weekday at a local time, the participant is sent a check-in link."""
+
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.CASCADE, related_name="checkin_schedules"
+    )
+    every_weeks = models.PositiveSmallIntegerField(_("every how many weeks"), default=2)
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"), default=0, help_text=_("0 = Monday … 6 = Sunday")
+    )
+    local_time = models.TimeField(_("time of day"), default="10:00")
+    channel = models.CharField(max_length=8, default="sms")
+    is_active = models.BooleanField(default=True)
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    occurrence = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "participant"], name="one_schedule_per_participant"
+            )
+        ]
+
+
+# Delivery: the one mechanism for every message ----------------------------------------------------
+
+
+class DeliveryKind(models.TextChoices):
+    COMMITMENT_REMINDER = "commitment_reminder", _("Commitment reminder")
+    COMMITMENT_MISSED = "commitment_missed", _("Missed commitment")
+    FOLLOW_THROUGH = "follow_through", _("Follow-through question")
+    CHECKIN_INVITE = "checkin_invite", _("Check-in link")
+    CHECKIN_REMINDER = "checkin_reminder", _("Check-in reminder")
+    PORTAL_LINK = "portal_link", _("Portal link")
+    ALERT = "alert", _("Alliance alert")
+    GOAL_REVIEW = "goal_review", _("Goal review due")
+
+
+class DeliveryChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message")
+    IN_APP = "in_app", _("In the app")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("Skipped")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Delivery(TenantModel):
+    """One message to one recipient on one channel, due at a time. Future messages are rows,
+    never long Celery countdowns: a beat-driven sweeper claims the due ones. The unique
+    constraint makes each (what, recipient, offset, channel) exist once. Rows hold ids, never
+    the text: it is rendered when sent."""
+
+    kind = models.CharField(max_length=24, choices=DeliveryKind.choices)
+    subject_id = models.PositiveBigIntegerField()
+    subject_version = models.PositiveIntegerField(default=1)
+    participant = models.ForeignKey(
+        "participants.Participant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
+    membership = models.ForeignKey(
+        "agencies.Membership",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
+    recipient_key = models.CharField(max_length=24, editable=False)  # "p:<id>" or "m:<id>"
+    offset_key = models.CharField(max_length=16, blank=True)
+    channel = models.CharField(max_length=8, choices=DeliveryChannel.choices)
+    due_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    skip_reason = models.CharField(max_length=40, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "agency",
+                    "kind",
+                    "subject_id",
+                    "subject_version",
+                    "recipient_key",
+                    "offset_key",
+                    "channel",
+                ],
+                name="one_delivery_per_message",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="delivery_due_idx"),
+            models.Index(
+                fields=["agency", "participant", "status", "sent_at"], name="delivery_recent_idx"
+            ),
+        ]
+        ordering = ["due_at", "id"]
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"rapport-delivery-{self.agency_id}-{self.pk}"
+
+
+class Notification(TenantModel):
+    """An in-app message for a staff member, written by the in-app transport."""
+
+    membership = models.ForeignKey(
+        "agencies.Membership", on_delete=models.CASCADE, related_name="notifications"
+    )
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="notifications")
+    text = models.CharField(max_length=300)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "delivery"], name="one_notification_per_delivery"
+            )
+        ]
+        ordering = ["-created_at", "-id"]
+
+
+class ReminderPreference(models.TextChoices):
+    IMMEDIATE = "immediate", _("As they happen")
+    DIGEST = "digest", _("One email a day")
+
+
+class StaffPreference(TenantModel):
+    """How a staff member wants their email reminders (in-app notifications are immediate)."""
+
+    membership = models.ForeignKey(
+        "agencies.Membership", on_delete=models.CASCADE, related_name="preferences"
+    )
+    reminders = models.CharField(
+        max_length=10, choices=ReminderPreference.choices, default=ReminderPreference.IMMEDIATE
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "membership"], name="one_preference_per_member"
+            )
+        ]
