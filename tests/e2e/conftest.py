@@ -68,19 +68,32 @@ def browser():
 @pytest.fixture
 def new_page(browser, live_server):
     """Factory: a page in a fresh browser context (own cookies), pointed at the live server.
-    Keyword arguments go to `browser.new_context` (viewport, java_script_enabled, ...)."""
-    contexts = []
+    Keyword arguments go to `browser.new_context` (viewport, java_script_enabled, ...).
+
+    The test fails afterwards if the browser reported an error on any page: a Content Security
+    Policy violation (an inline style or script the policy blocked) or a resource that failed."""
+    contexts, errors = [], []
 
     def make(**context_options):
         options = {"viewport": DESKTOP, "base_url": live_server.url, **context_options}
         context = browser.new_context(**options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda message: (
+                message.type == "error" and errors.append(f"{page.url}: {message.text}")
+            ),
+        )
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    # Error pages are expected to answer 4xx; the browser logs that as a failed resource.
+    errors = [e for e in errors if "the server responded with a status of 404" not in e]
+    assert not errors, "The browser reported errors:\n" + "\n".join(errors)
 
 
 @pytest.fixture
