@@ -35,6 +35,9 @@ OBJECT_BUILDERS = {
     "request_id": lambda agency, built: make_checkin_request(built["participant_id"])[0],
     "alert_id": lambda agency, built: make_alert(make_participant(agency)),
     "import_id": lambda agency, built: make_import(agency),
+    "response_id": lambda agency, built: __import__(
+        "tests.factories", fromlist=["make_checkin_response"]
+    ).make_checkin_response(built.get("participant_id") or make_participant(agency)),
 }
 
 # Routes outside /a/<agency_slug>/, each with the reason it holds no tenant data or how it

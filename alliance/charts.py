@@ -1,0 +1,220 @@
+"""Server-rendered SVG charts that read without JavaScript.
+
+This module only computes geometry (coordinates, tick positions, labels); the markup lives in
+`templates/alliance/reports/_line_chart.html` and `_bar_chart.html`, where Django escapes every
+label. Charts carry a `<title>` and `<desc>` and sit next to a data table with the same
+numbers, so nothing is shown only as a picture. No inline styles or scripts (the CSP forbids
+them): colours are SVG presentation attributes, refined by classes in static/css/rapport.css.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import formats, timezone
+
+PERCENT_TICKS = (0, 25, 50, 75, 100)
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    x: float
+    y: float
+    label: str  # e.g. "3/12/2026: 78%", shown as the point's tooltip
+
+
+@dataclass(frozen=True)
+class Tick:
+    position: float  # x for a date tick, y for a percent tick
+    label: str
+
+
+@dataclass
+class LineChart:
+    """A percent-over-time line chart. `segments` are polyline `points` strings: a check-in
+    without a score breaks the line instead of being drawn as zero."""
+
+    chart_id: str
+    title: str
+    desc: str
+    width: int
+    height: int
+    left: float
+    right: float
+    top: float
+    bottom: float
+    segments: list[str] = field(default_factory=list)
+    points: list[ChartPoint] = field(default_factory=list)
+    x_ticks: list[Tick] = field(default_factory=list)
+    y_ticks: list[Tick] = field(default_factory=list)
+    threshold: Tick | None = None
+    compact: bool = False
+
+    @property
+    def title_id(self) -> str:
+        return f"{self.chart_id}-title"
+
+    @property
+    def desc_id(self) -> str:
+        return f"{self.chart_id}-desc"
+
+    @property
+    def y_label_x(self) -> float:
+        return self.left - 6
+
+    @property
+    def x_label_y(self) -> float:
+        return self.bottom + 18
+
+
+def _date_label(when: datetime) -> str:
+    return formats.date_format(timezone.localtime(when), "SHORT_DATE_FORMAT")
+
+
+def _percent_label(value: float) -> str:
+    return f"{formats.number_format(value, decimal_pos=0 if value == int(value) else 1)}%"
+
+
+def line_chart(
+    series: list[tuple[datetime, float | None]],
+    *,
+    chart_id: str,
+    title: str,
+    desc: str,
+    width: int = 640,
+    height: int = 240,
+    threshold: float | None = None,
+    threshold_label: str = "",
+    compact: bool = False,
+) -> LineChart:
+    """Lay out `series` (time, percent 0-100 or None), oldest first, on a 0-100 y axis.
+
+    Points are spaced by time, not by index, so a long gap between check-ins shows as one.
+    A compact chart (small multiples) has no axis labels but keeps its title and points."""
+    pad_left = 8 if compact else 44
+    pad_right = 8 if compact else 16
+    pad_top = 8 if compact else 12
+    pad_bottom = 8 if compact else 28
+    chart = LineChart(
+        chart_id=chart_id,
+        title=title,
+        desc=desc,
+        width=width,
+        height=height,
+        left=pad_left,
+        right=width - pad_right,
+        top=pad_top,
+        bottom=height - pad_bottom,
+        compact=compact,
+    )
+
+    def y_of(percent: float) -> float:
+        clamped = min(max(percent, 0.0), 100.0)
+        return round(chart.bottom - (chart.bottom - chart.top) * clamped / 100, 1)
+
+    chart.y_ticks = [Tick(y_of(value), f"{value}%") for value in PERCENT_TICKS]
+    if threshold is not None:
+        chart.threshold = Tick(y_of(threshold), threshold_label)
+    if not series:
+        return chart
+
+    first, last = series[0][0], series[-1][0]
+    span = (last - first).total_seconds()
+
+    def x_of(when: datetime) -> float:
+        if span <= 0:
+            return round((chart.left + chart.right) / 2, 1)
+        share = (when - first).total_seconds() / span
+        return round(chart.left + (chart.right - chart.left) * share, 1)
+
+    run: list[str] = []
+    for when, percent in series:
+        if percent is None:
+            if run:
+                chart.segments.append(" ".join(run))
+            run = []
+            continue
+        x, y = x_of(when), y_of(percent)
+        run.append(f"{x},{y}")
+        chart.points.append(ChartPoint(x, y, f"{_date_label(when)}: {_percent_label(percent)}"))
+    if run:
+        chart.segments.append(" ".join(run))
+
+    chart.x_ticks = [Tick(x_of(first), _date_label(first))]
+    if span > 0:
+        chart.x_ticks.append(Tick(x_of(last), _date_label(last)))
+    return chart
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    y: float
+    width: float
+    value_x: float
+    text_y: float
+
+
+@dataclass
+class BarChart:
+    """Horizontal bars with their labels and counts written out."""
+
+    chart_id: str
+    title: str
+    desc: str
+    width: int
+    height: int
+    bar_left: float
+    bar_height: float
+    bars: list[Bar] = field(default_factory=list)
+
+    @property
+    def title_id(self) -> str:
+        return f"{self.chart_id}-title"
+
+    @property
+    def desc_id(self) -> str:
+        return f"{self.chart_id}-desc"
+
+    @property
+    def label_x(self) -> float:
+        return self.bar_left - 8
+
+
+def bar_chart(
+    rows: list[tuple[str, int]],
+    *,
+    chart_id: str,
+    title: str,
+    desc: str,
+    width: int = 520,
+    row_height: int = 34,
+    label_width: int = 120,
+) -> BarChart:
+    """Lay out one horizontal bar per (label, count), scaled to the largest count."""
+    bar_height = row_height - 10
+    value_room = 48
+    chart = BarChart(
+        chart_id=chart_id,
+        title=title,
+        desc=desc,
+        width=width,
+        height=max(row_height * len(rows), row_height),
+        bar_left=label_width,
+        bar_height=bar_height,
+    )
+    largest = max((value for _label, value in rows), default=0)
+    room = width - label_width - value_room
+    for index, (label, value) in enumerate(rows):
+        bar_width = round(room * value / largest, 1) if largest else 0.0
+        chart.bars.append(
+            Bar(
+                label=label,
+                value=value,
+                y=index * row_height + 5,
+                width=bar_width,
+                value_x=label_width + bar_width + 6,
+                text_y=index * row_height + 5 + bar_height / 2 + 5,
+            )
+        )
+    return chart
