@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.core import mail
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("RAPPORT_CHROMIUM", "/usr/bin/chromium")
@@ -106,17 +105,10 @@ def phone_page(new_page):
     return new_page(viewport=PHONE, is_mobile=True, has_touch=True)
 
 
-@pytest.fixture
-def outbox():
-    """Django's locmem outbox: the live server runs in this process, so mail it sends lands
-    here."""
-    mail.outbox = []
-    return mail.outbox
-
-
 def link_path(body: str, prefix: str = "/invitations/") -> str:
     """The path of the first link in an email body that starts with prefix (the site URL in
-    emails is the settings' SITE_URL, not the live server's address)."""
+    emails is the settings' SITE_URL, not the live server's address). The live server runs in
+    the test's process, so the mail it sends lands in pytest-django's `mailoutbox`."""
     found = re.search(r"https?://[^/\s]+(" + re.escape(prefix) + r"[^\s]*)", body)
     assert found, f"no {prefix} link in:\n{body}"
     return found.group(1)

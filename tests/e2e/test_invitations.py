@@ -50,12 +50,10 @@ def accept_in_browser(page, path: str, *, first: str, last: str) -> None:
     page.get_by_role("button", name="Accept and join").click()
 
 
-def test_admin_invites_a_peer_who_joins_from_the_email(
-    new_page, agency_a, admin_a, outbox, live_server
-):
+def test_admin_invites_a_peer_who_joins_from_the_email(new_page, agency_a, admin_a, mailoutbox):
     admin = new_page()
     sign_in(admin, admin_a.user.email, TEST_PASSWORD, totp_secret=TOTP_SECRET)
-    path = invite_in_browser(admin, agency_a, outbox, "new.peer@example.org", "Peer specialist")
+    path = invite_in_browser(admin, agency_a, mailoutbox, "new.peer@example.org", "Peer specialist")
 
     invitee = new_page()  # a fresh context: nobody signed in
     invitee.goto(path)
@@ -73,11 +71,11 @@ def test_admin_invites_a_peer_who_joins_from_the_email(
 
 
 def test_invited_admin_enrols_two_factor_then_reaches_the_staff_page(
-    new_page, agency_a, admin_a, outbox
+    new_page, agency_a, admin_a, mailoutbox
 ):
     admin = new_page()
     sign_in(admin, admin_a.user.email, TEST_PASSWORD, totp_secret=TOTP_SECRET)
-    path = invite_in_browser(admin, agency_a, outbox, "new.admin@example.org", "Agency admin")
+    path = invite_in_browser(admin, agency_a, mailoutbox, "new.admin@example.org", "Agency admin")
 
     invitee = new_page()
     accept_in_browser(invitee, path, first="Maya", last="Okafor")

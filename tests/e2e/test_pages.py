@@ -20,6 +20,17 @@ def test_login_page_is_accessible_and_styled(page):
     screenshot(page, "login")
 
 
+def test_keyboard_users_can_skip_to_the_content(page):
+    page.goto("/accounts/login/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    assert skip.evaluate("el => el === document.activeElement")
+    box = skip.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["y"] >= 0  # shown on screen when focused
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+
+
 def test_login_page_on_a_phone(phone_page):
     phone_page.goto("/accounts/login/")
     assert_no_sideways_scrolling(phone_page)
