@@ -434,3 +434,13 @@ def test_platform_admin_uploads_an_instrument_for_an_agency(platform_admin, agen
     assert refused.status_code == 200 and "version" in refused.text
     listing = client.get("/admin/alliance/instrument/")
     assert listing.status_code == 200 and "Harbor weekly check-in" in listing.text
+
+
+def test_the_documented_example_loads(agency_a):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "instruments.md").read_text()
+    example = json.loads(re.search(r"```json\n(.*?)```", text, re.S).group(1))
+    with agency_scope(agency_a):
+        instrument = instrument_load(agency=agency_a, data=example)
+        assert instrument.items.count() == len(example["items"])
