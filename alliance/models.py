@@ -326,6 +326,8 @@ class Commitment(TenantModel):
     renegotiated = models.BooleanField(default=False)
     participant_says_kept = models.BooleanField(null=True, blank=True)
     participant_answered_at = models.DateTimeField(null=True, blank=True)
+    # The one-tap "did they follow through?" link sent to the participant: hash only.
+    followup_token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -20,4 +20,6 @@ urlpatterns = [
     path("alerts/<int:alert_id>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<int:alert_id>/resolve/", views.alert_resolve, name="alert_resolve"),
     path("", include("alliance.report_urls")),
+    path("", include("alliance.commitment_urls")),
+    path("", include("alliance.goal_urls")),
 ]

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from agencies import views as agency_views
 from agencies.admin import platform_admin
+from alliance.commitment_views import follow_through
 
 urlpatterns = [
     path("", agency_views.home, name="home"),
@@ -11,6 +12,8 @@ urlpatterns = [
     path("admin/", platform_admin.urls),
     path("p/", include("participants.portal_urls")),
     path("c/", include("alliance.public_urls")),
+    path("api/", include("config.api_urls")),
+    path("f/<str:token>/", follow_through, name="follow_through"),
     # Everything an agency owns lives below here; AgencyMiddleware resolves the agency.
     path("a/<slug:agency_slug>/", include("agencies.urls")),
 ]

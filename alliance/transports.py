@@ -1,0 +1,143 @@
+"""One small class per delivery channel behind one interface (after Healthchecks'
+`hc/integrations/<name>/transport.py`). A transport sends one rendered message to one address
+and raises TransientError (worth retrying) or PermanentError (not)."""
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str  # email subject: discreet, no recovery, substance or treatment words
+    text: str
+    link: str = ""
+
+
+class TransientError(Exception):
+    """The provider may accept the same message later (timeouts, 429, 5xx)."""
+
+
+class PermanentError(Exception):
+    """The provider refused the message (bad number, bad credentials): retrying will not help."""
+
+
+class EmailTransport:
+    def send(self, *, delivery, address: str, message: Message) -> str:
+        email = EmailMessage(
+            message.subject,
+            message.text,
+            None,
+            [address],
+            headers={"X-Rapport-Delivery": delivery.idempotency_key},
+        )
+        try:
+            email.send()
+        except (OSError, TimeoutError) as error:  # SMTP connection problems
+            raise TransientError(type(error).__name__) from error
+        return ""
+
+
+class InAppTransport:
+    """Writes the staff member's notification. The row and the delivery's 'sent' mark are
+    written in the caller's transaction; the unique constraint on the delivery makes a second
+    attempt a no-op: exactly once."""
+
+    def send(self, *, delivery, address: str, message: Message) -> str:
+        from .models import Notification
+
+        try:
+            with transaction.atomic():
+                Notification.objects.create(
+                    agency_id=delivery.agency_id,
+                    membership_id=delivery.membership_id,
+                    delivery=delivery,
+                    text=message.text[:300],
+                    link=message.link,
+                )
+        except IntegrityError:
+            pass  # written by an earlier attempt
+        return ""
+
+
+# SMS ---------------------------------------------------------------------------------------
+
+
+class FileSMS:
+    """Development default: each SMS is written to var/outbox/sms/<delivery>.txt, so the text
+    (which greets the participant by name) never goes to the console log."""
+
+    def send(self, *, delivery, address: str, message: Message) -> str:
+        folder = Path(settings.RAPPORT_SMS_OUTBOX)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{delivery.idempotency_key}.txt").write_text(
+            f"To: {address}\n\n{message.text}\n"
+        )
+        log.info("SMS for delivery %s written to the outbox", delivery.pk)
+        return ""
+
+
+class MemorySMS:
+    """Tests: messages collect in `MemorySMS.outbox`."""
+
+    outbox: list[tuple[str, str]] = []
+
+    def send(self, *, delivery, address: str, message: Message) -> str:
+        self.outbox.append((address, message.text))
+        return f"memory-{len(self.outbox)}"
+
+
+class TwilioSMS:
+    """Twilio's Programmable Messaging API: POST /2010-04-01/Accounts/{AccountSid}/Messages.json
+    with To, From (or MessagingServiceSid) and Body, HTTP basic auth with the account SID and
+    auth token. Answers 201 with the message's `sid`. 429 and 5xx are transient; other 4xx are
+    permanent (Twilio's error `code` is kept, never the number or the text)."""
+
+    API = "https://api.twilio.com/2010-04-01/Accounts/{sid}/Messages.json"
+    TIMEOUT = (5, 15)
+
+    def send(self, *, delivery, address: str, message: Message) -> str:
+        sid = settings.TWILIO_ACCOUNT_SID
+        data = {"To": address, "Body": message.text}
+        if settings.TWILIO_MESSAGING_SERVICE_SID:
+            data["MessagingServiceSid"] = settings.TWILIO_MESSAGING_SERVICE_SID
+        else:
+            data["From"] = settings.TWILIO_FROM_NUMBER
+        try:
+            response = requests.post(
+                self.API.format(sid=sid),
+                data=data,
+                auth=(sid, settings.TWILIO_AUTH_TOKEN),
+                timeout=self.TIMEOUT,
+                # Twilio ignores unknown headers; providers that honour one de-duplicate on it.
+                headers={"Idempotency-Key": delivery.idempotency_key},
+            )
+        except requests.RequestException as error:
+            raise TransientError(type(error).__name__) from error
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TransientError(f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            try:
+                code = response.json().get("code", "")
+            except ValueError:
+                code = ""
+            raise PermanentError(f"HTTP {response.status_code} code {code}")
+        return response.json().get("sid", "")
+
+
+def transport_for(channel: str):
+    from .models import DeliveryChannel
+
+    if channel == DeliveryChannel.EMAIL:
+        return EmailTransport()
+    if channel == DeliveryChannel.IN_APP:
+        return InAppTransport()
+    return import_string(settings.RAPPORT_SMS_BACKEND)()
