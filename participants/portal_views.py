@@ -37,6 +37,9 @@ from django_ratelimit.core import is_ratelimited
 from agencies.models import Agency
 from agencies.tenancy import agency_scope, find_by_token
 from agencies.tokens import token_hash
+from alliance import goals as goal_services
+from alliance.goal_forms import PortalAgreeForm, PortalGoalForm, StepToggleForm
+from alliance.models import GoalStep, RecoveryGoal
 
 from . import selectors, services
 from .forms import WEEKDAYS, ChannelConsentForm, CulturalProfileForm
@@ -65,6 +68,12 @@ NOTICES = {
         "The agreement changed while you were reading it. Please read this version, then "
         "acknowledge it."
     ),
+    "goal-agreed": gettext_lazy("Thank you. Your agreement to the goal is recorded."),
+    "goal-saved": gettext_lazy("Your goal is saved in your words, and your agreement recorded."),
+    "goal-changed": gettext_lazy(
+        "The words of this goal changed while you were reading them. Please read them again."
+    ),
+    "step": gettext_lazy("Your step is saved."),
 }
 
 
@@ -131,14 +140,15 @@ def _profile_of(participant: Participant, agency: Agency) -> CulturalProfile:
 
 
 def portal_page(*methods: str):
-    """Decorator for portal views: `view(request, portal)`. See the module docstring."""
+    """Decorator for portal views: `view(request, portal, **url_kwargs)`. See the module
+    docstring."""
 
     # HEAD is answered like GET (link checkers send it); neither writes anything.
     allowed = [*methods, "HEAD"] if "GET" in methods else list(methods)
 
     def decorate(view):
         @wraps(view)
-        def wrapper(request, token):
+        def wrapper(request, token, **kwargs):
             if request.method not in allowed:
                 return _quiet(HttpResponseNotAllowed(allowed))
             link = find_by_token(PortalLink, token)
@@ -158,7 +168,7 @@ def portal_page(*methods: str):
                 )
                 language = portal.profile.language
                 with translation.override(language), timezone.override(_zone(participant, agency)):
-                    response = view(request, portal)
+                    response = view(request, portal, **kwargs)
             response["Content-Language"] = language
             return _quiet(response)
 
@@ -204,6 +214,7 @@ def portal_home(request, portal: Portal):
             "boundary_template": template,
             "boundary_agreement": agreement,
             "terms_digest": _terms_digest(agreement),
+            "goals": goal_services.goals_of(portal.participant),
             "notice": NOTICES.get(request.GET.get("done", "")),
         },
     )
@@ -299,6 +310,91 @@ def portal_boundaries_acknowledge(request, portal: Portal):
     return _done(portal, "boundaries")
 
 
+# Goals ---------------------------------------------------------------------------------------
+
+
+def _not_found(request) -> HttpResponse:
+    """A goal or step that is not this participant's, through a working link: the same page as
+    an unusable link, without counting against the visitor (the link itself is good)."""
+    return render(request, "participants/portal/unusable.html", {"limited": False}, status=404)
+
+
+def _goal(portal: Portal, goal_id: int) -> RecoveryGoal | None:
+    return goal_services.goal_of(portal.participant, goal_id).first()
+
+
+@portal_page("POST")
+def portal_goal_agree(request, portal: Portal, goal_id: int):
+    goal = _goal(portal, goal_id)
+    if goal is None:
+        return _not_found(request)
+    form = PortalAgreeForm(request.POST)
+    seen = form.cleaned_data["seen"] if form.is_valid() else ""
+    try:
+        goal_services.goal_agree(goal=goal, seen=seen, request=request)
+    except goal_services.GoalChanged:
+        return _done(portal, "goal-changed")
+    return _done(portal, "goal-agreed")
+
+
+@portal_page("GET", "POST")
+def portal_goal_edit(request, portal: Portal, goal_id: int):
+    """The participant writes the goal in their own words; saving records their agreement."""
+    goal = _goal(portal, goal_id)
+    if goal is None:
+        return _not_found(request)
+    initial = {
+        "words": goal.words,
+        "why_it_matters": goal.why_it_matters,
+        "seen": goal_services.words_digest(goal.words),
+    }
+    form = PortalGoalForm(request.POST or None, initial=initial)
+    changed = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            goal_services.goal_agree(
+                goal=goal,
+                seen=form.cleaned_data["seen"],
+                words=form.cleaned_data["words"],
+                why_it_matters=form.cleaned_data["why_it_matters"],
+                request=request,
+            )
+        except goal_services.GoalChanged:
+            # Show the current words beside what they typed, to start again from.
+            changed = True
+            goal.refresh_from_db()
+            data = request.POST.copy()
+            data["seen"] = goal_services.words_digest(goal.words)
+            form = PortalGoalForm(data, initial=initial)
+        else:
+            return _done(portal, "goal-saved")
+    return _render(
+        request,
+        portal,
+        "goal_edit.html",
+        {"form": form, "goal": goal, "changed": changed},
+        status=400 if (form.is_bound and form.errors) or changed else 200,
+    )
+
+
+@portal_page("POST")
+def portal_goal_step_toggle(request, portal: Portal, goal_id: int, step_id: int):
+    goal = _goal(portal, goal_id)
+    step = (
+        GoalStep.objects.select_related("goal").filter(goal=goal, pk=step_id).first()
+        if goal is not None
+        else None
+    )
+    if step is None:
+        return _not_found(request)
+    form = StepToggleForm(request.POST)
+    if form.is_valid():
+        goal_services.goal_step_toggle(
+            step=step, done=form.cleaned_data["done"], by=None, request=request
+        )
+    return HttpResponseRedirect(f"{portal.url('portal_home')}?done=step#goal-{goal.pk}")
+
+
 # Downloads -----------------------------------------------------------------------------------
 
 
@@ -375,6 +471,7 @@ def _record(portal: Portal) -> dict:
             }
             for agreement in agreements
         ],
+        "goals": [_goal_record(goal) for goal in goal_services.goals_of(participant)],
         "contact_log": [
             {
                 "date": _iso(contact.occurred_at),
@@ -383,6 +480,24 @@ def _record(portal: Portal) -> dict:
                 "note": contact.note,
             }
             for contact in contacts
+        ],
+    }
+
+
+def _goal_record(goal: RecoveryGoal) -> dict:
+    return {
+        "goal": goal.words,
+        "why_it_matters": goal.why_it_matters,
+        "proposed_by": str(goal.get_proposed_by_display()),
+        "status": str(goal.get_status_display()),
+        "review_on": goal.review_on.isoformat() if goal.review_on else None,
+        "agreed_at": _iso(goal.agreed_at),
+        "agreed_words": goal.agreed_words,
+        "needs_your_agreement": goal.needs_agreement,
+        "created_at": _iso(goal.created_at),
+        "steps": [
+            {"step": step.text, "done": step.done_at is not None, "done_at": _iso(step.done_at)}
+            for step in goal.steps.all()
         ],
     }
 
@@ -429,7 +544,12 @@ def _rows(record: dict):
         elif isinstance(content, list):
             for number, item in enumerate(content, start=1):
                 for field, value in item.items():
-                    yield section, str(number), field, value
+                    if isinstance(value, list) and value and isinstance(value[0], dict):
+                        for sub_number, sub_item in enumerate(value, start=1):
+                            for key, sub_value in sub_item.items():
+                                yield section, f"{number} {field} {sub_number}", key, sub_value
+                    else:
+                        yield section, str(number), field, value
         else:
             yield "", "", section, content
 

@@ -243,3 +243,25 @@ def make_checkin_response(
             Alert.objects.filter(response=response).update(created_at=when)
             response.refresh_from_db()
     return response
+
+def make_goal(participant, *, words=None, created_by=None, **fields):
+    """A goal of `participant`, created through the services (so its review reminder is
+    planned when it has a review date and the participant a peer)."""
+    from alliance.goals import goal_create
+
+    with agency_scope(participant.agency_id):
+        return goal_create(
+            participant=participant,
+            created_by=created_by or make_user(),
+            words=words or f"Walk to the park every morning {next(_serial)}",
+            **fields,
+        )
+
+
+def make_goal_step(goal, text=None, *, added_by=None):
+    from alliance.goals import goal_step_add
+
+    with agency_scope(goal.agency_id):
+        return goal_step_add(
+            goal=goal, text=text or f"Step {next(_serial)}", added_by=added_by or make_user()
+        )

@@ -15,6 +15,8 @@ from .factories import (
     make_alert,
     make_checkin_request,
     make_disclosure_consent,
+    make_goal,
+    make_goal_step,
     make_import,
     make_invitation,
     make_language_term,
@@ -38,6 +40,8 @@ OBJECT_BUILDERS = {
     "response_id": lambda agency, built: __import__(
         "tests.factories", fromlist=["make_checkin_response"]
     ).make_checkin_response(built.get("participant_id") or make_participant(agency)),
+    "goal_id": lambda agency, built: make_goal(built["participant_id"]),
+    "step_id": lambda agency, built: make_goal_step(built["goal_id"]),
 }
 
 # Routes outside /a/<agency_slug>/, each with the reason it holds no tenant data or how it
@@ -51,6 +55,12 @@ NON_AGENCY_ROUTES = {
     "p/<str:token>/profile/": "participant portal, as above: edits the link's own participant",
     "p/<str:token>/preferences/": "participant portal, as above: the link's own participant",
     "p/<str:token>/boundaries/acknowledge/": "participant portal, as above: POST only",
+    "p/<str:token>/goals/<int:goal_id>/agree/": "participant portal, as above: POST only; "
+    "the goal is looked up among the link's own participant's goals",
+    "p/<str:token>/goals/<int:goal_id>/edit/": "participant portal, as above: a goal of the "
+    "link's own participant, else the unusable-link page",
+    "p/<str:token>/goals/<int:goal_id>/steps/<int:step_id>/toggle/": "participant portal, as "
+    "above: POST only; a step of a goal of the link's own participant",
     "p/<str:token>/export.json": "participant portal, as above: the link's own participant",
     "p/<str:token>/export.csv": "participant portal, as above: the link's own participant",
     "c/done/": "kiosk's neutral screen after a check-in: shows nothing about anyone",

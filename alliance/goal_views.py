@@ -1,0 +1,147 @@
+"""Staff pages for a participant's goals. The participant is reached only through
+`participants_visible_to(request.membership)`, and each goal and step through that participant,
+so a peer asking about someone outside their caseload, or anyone about another agency's goal,
+gets 404. Changes are POSTs through alliance/goals.py."""
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from participants.selectors import participants_visible_to
+from participants.services import participant_viewed
+
+from . import goals
+from .goal_forms import GoalForm, StepForm, StepToggleForm
+from .models import GoalStatus, GoalStep, RecoveryGoal
+
+
+def _participant(request, participant_id: int, *, viewed: str | None = None):
+    participant = get_object_or_404(participants_visible_to(request.membership), pk=participant_id)
+    if viewed and request.method == "GET":
+        participant_viewed(
+            participant=participant, actor=request.user, what=viewed, request=request
+        )
+    return participant
+
+
+def _goal(participant, goal_id: int) -> RecoveryGoal:
+    return get_object_or_404(RecoveryGoal, pk=goal_id, participant=participant)
+
+
+def _today(agency):
+    try:
+        return timezone.localdate(timezone=ZoneInfo(agency.time_zone))
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return timezone.localdate()
+
+
+def _to_list(request, participant):
+    return redirect("goal_list", agency_slug=request.agency.slug, participant_id=participant.pk)
+
+
+def _status(form) -> int:
+    return 400 if form.is_bound and form.errors else 200
+
+
+@require_GET
+def goal_list(request, agency_slug, participant_id):
+    participant = _participant(request, participant_id, viewed="goals")
+    return render(
+        request,
+        "alliance/goals/goal_list.html",
+        {
+            "participant": participant,
+            "goals": goals.goals_of(participant),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def goal_create(request, agency_slug, participant_id):
+    participant = _participant(request, participant_id)
+    form = GoalForm(
+        request.POST or None, initial={"status": GoalStatus.ACTIVE}, today=_today(request.agency)
+    )
+    if request.method == "POST" and form.is_valid():
+        goals.goal_create(
+            participant=participant, created_by=request.user, request=request, **form.cleaned_data
+        )
+        messages.success(request, _("Goal saved. Ask them to agree to it through their link."))
+        return _to_list(request, participant)
+    return render(
+        request,
+        "alliance/goals/goal_form.html",
+        {"form": form, "participant": participant, "creating": True},
+        status=_status(form),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def goal_edit(request, agency_slug, participant_id, goal_id):
+    participant = _participant(request, participant_id, viewed="goal")
+    goal = _goal(participant, goal_id)
+    initial = {
+        "words": goal.words,
+        "why_it_matters": goal.why_it_matters,
+        "proposed_by": goal.proposed_by,
+        "review_on": goal.review_on,
+        "status": goal.status,
+    }
+    form = GoalForm(request.POST or None, initial=initial, today=_today(request.agency))
+    if request.method == "POST" and form.is_valid():
+        was_agreed = not goal.needs_agreement
+        goal = goals.goal_update(
+            goal=goal, changed_by=request.user, request=request, **form.cleaned_data
+        )
+        if was_agreed and goal.needs_agreement:
+            messages.info(
+                request,
+                _("Saved. The words changed, so they will be asked to agree to the goal again."),
+            )
+        else:
+            messages.success(request, _("Saved."))
+        return _to_list(request, participant)
+    return render(
+        request,
+        "alliance/goals/goal_form.html",
+        {"form": form, "participant": participant, "goal": goal},
+        status=_status(form),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def goal_step_add(request, agency_slug, participant_id, goal_id):
+    participant = _participant(request, participant_id)
+    goal = _goal(participant, goal_id)
+    form = StepForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        goals.goal_step_add(
+            goal=goal, text=form.cleaned_data["text"], added_by=request.user, request=request
+        )
+        messages.success(request, _("Step added."))
+        return _to_list(request, participant)
+    return render(
+        request,
+        "alliance/goals/step_form.html",
+        {"form": form, "participant": participant, "goal": goal},
+        status=_status(form),
+    )
+
+
+@require_POST
+def goal_step_toggle(request, agency_slug, participant_id, goal_id, step_id):
+    participant = _participant(request, participant_id)
+    goal = _goal(participant, goal_id)
+    step = get_object_or_404(GoalStep.objects.select_related("goal"), pk=step_id, goal=goal)
+    form = StepToggleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Nothing was changed. Please try again."))
+        return _to_list(request, participant)
+    goals.goal_step_toggle(
+        step=step, done=form.cleaned_data["done"], by=request.user, request=request
+    )
+    return _to_list(request, participant)
