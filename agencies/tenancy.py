@@ -63,18 +63,20 @@ def current_agency_id() -> int | None:
     return get_scope().get("agency")
 
 
-def find_by_token(model: type[TenantModel], raw_token: str, *, shape=None):
+def find_by_token(
+    model: type[TenantModel], raw_token: str, *, shape=None, field: str = "token_hash"
+):
     """The row of `model` whose `token_hash` matches `raw_token`, from any agency, or None.
 
     This is the sanctioned way for a link without a login to find its agency: the token is the
-    credential. `shape`, if given, receives the queryset (to add select_related or annotations)
+    credential. `field` names the hash column; `shape`, if given, receives the queryset (to add select_related or annotations)
     and runs inside the same unscoped block. Callers then work inside
     `agency_scope(row.agency_id)`.
     """
     if not raw_token or len(raw_token) > 128:
         return None
     with scopes_disabled():
-        rows = model.objects.filter(token_hash=token_hash(raw_token))
+        rows = model.objects.filter(**{field: token_hash(raw_token)})
         if shape is not None:
             rows = shape(rows)
         return rows.first()

@@ -241,6 +241,7 @@ def follow_through(request, token):
         find_by_token(
             Commitment,
             token,
+            field="followup_token_hash",
             shape=lambda rows: rows.select_related("participant", "staff__user", "agency"),
         )
         if token

@@ -244,6 +244,7 @@ def make_checkin_response(
             response.refresh_from_db()
     return response
 
+
 def make_goal(participant, *, words=None, created_by=None, **fields):
     """A goal of `participant`, created through the services (so its review reminder is
     planned when it has a review date and the participant a peer)."""
@@ -265,3 +266,57 @@ def make_goal_step(goal, text=None, *, added_by=None):
         return goal_step_add(
             goal=goal, text=text or f"Step {next(_serial)}", added_by=added_by or make_user()
         )
+
+
+def make_commitment(participant, *, staff=None, hours_ahead=48, what="Call on Thursday at 3"):
+    """An open staff commitment, made through the service (so its reminders exist)."""
+    from datetime import timedelta
+
+    from alliance.commitments import commitment_create
+
+    with agency_scope(participant.agency_id):
+        staff = staff or make_member(participant.agency, Role.PEER)
+        return commitment_create(
+            participant=participant,
+            promised_by="staff",
+            staff=staff,
+            what=what,
+            due_at=timezone.now() + timedelta(hours=hours_ahead),
+            created_by=staff.user,
+        )
+
+
+def make_notification(membership, text="A check-in needs a look"):
+    from alliance.models import Delivery, Notification
+
+    with agency_scope(membership.agency_id):
+        delivery = Delivery.objects.create(
+            agency_id=membership.agency_id,
+            kind="alert",
+            subject_id=next(_serial),
+            membership=membership,
+            recipient_key=f"m:{membership.pk}",
+            channel="in_app",
+            due_at=timezone.now(),
+            status="sent",
+        )
+        return Notification.objects.create(
+            agency_id=membership.agency_id, membership=membership, delivery=delivery, text=text
+        )
+
+
+def make_api_key(agency, name: str = "Integration"):
+    """An active API key of `agency`. Returns (key, raw key)."""
+    from agencies.api.keys import api_key_create
+
+    return api_key_create(agency=agency, name=name, created_by=None)
+
+
+def api_client(raw_key: str | None = None, **headers):
+    """A DRF test client sending `raw_key` as the bearer key (JSON bodies by default)."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if raw_key:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}", **headers)
+    return client

@@ -13,7 +13,9 @@ from agencies.models import Role
 from .conftest import client_for
 from .factories import (
     make_alert,
+    make_api_key,
     make_checkin_request,
+    make_commitment,
     make_disclosure_consent,
     make_goal,
     make_goal_step,
@@ -21,6 +23,7 @@ from .factories import (
     make_invitation,
     make_language_term,
     make_member,
+    make_notification,
     make_participant,
 )
 from .routes import agency_routes, all_routes
@@ -36,7 +39,12 @@ OBJECT_BUILDERS = {
     "term_id": lambda agency, built: make_language_term(agency),
     "request_id": lambda agency, built: make_checkin_request(built["participant_id"])[0],
     "alert_id": lambda agency, built: make_alert(make_participant(agency)),
+    "commitment_id": lambda agency, built: make_commitment(make_participant(agency)),
+    # The outsider's own notifications are reachable only by them: a notification of agency A
+    # is made for a member of A, and the outsider must get 404 for it.
+    "notification_id": lambda agency, built: make_notification(make_member(agency, Role.ADMIN)),
     "import_id": lambda agency, built: make_import(agency),
+    "key_id": lambda agency, built: make_api_key(agency)[0],
     "response_id": lambda agency, built: __import__(
         "tests.factories", fromlist=["make_checkin_response"]
     ).make_checkin_response(built.get("participant_id") or make_participant(agency)),
@@ -66,10 +74,14 @@ NON_AGENCY_ROUTES = {
     "c/done/": "kiosk's neutral screen after a check-in: shows nothing about anyone",
     "c/<str:token>/": "check-in link: the hashed token finds its request (find_by_token)",
     "c/<str:token>/choice/": "check-in link, as above: the repair choice of its own response",
+    "f/<str:token>/": "follow-through question: the hashed token finds its commitment",
 }
 THIRD_PARTY_PREFIXES = {
     "accounts/": "django-allauth: the signed-in user's own account, no tenant data",
     "admin/": "platform admins only (superuser + MFA); see test_platform_admin.py",
+    "api/": "REST API: v1 resolves the agency from the API key or session membership "
+    "(AgencyScopedViewSet) and test_api_cross_agency.py walks every v1 route; schema/ and "
+    "docs/ describe the API and hold no tenant data",
 }
 
 ROUTES = agency_routes()

@@ -1,0 +1,444 @@
+"""The delivery mechanism: each message once, never in quiet hours or on observances, within
+consent and the weekly maximum, on time across daylight-saving changes, retried on transient
+provider errors and then marked failed."""
+
+import threading
+import zoneinfo
+from datetime import datetime, time, timedelta
+
+import pytest
+import responses
+from django.core import mail
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from agencies.tenancy import agency_scope
+from alliance import delivery
+from alliance.contact_policy import next_allowed_time
+from alliance.delivery import Outcome, deliver, delivery_schedule, sweep
+from alliance.models import (
+    CheckInSchedule,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Notification,
+)
+from alliance.schedules import checkin_schedules_run, schedule_next_due
+from alliance.transports import MemorySMS
+from participants.models import CulturalProfile
+from participants.services import channel_consent_set
+
+from .factories import make_commitment, make_participant
+
+pytestmark = pytest.mark.django_db
+UTC = zoneinfo.ZoneInfo("UTC")
+
+
+@pytest.fixture(autouse=True)
+def _empty_sms_outbox():
+    MemorySMS.outbox.clear()
+
+
+@pytest.fixture
+def participant(agency_a, peer_a):
+    person = make_participant(
+        agency_a, peer=peer_a, preferred_name="Dee", phone="+12025550143", email="dee@example.org"
+    )
+    with agency_scope(agency_a):
+        channel_consent_set(participant=person, channel="sms", granted=True, recorded_by=None)
+    return person
+
+
+def profile_of(participant, **changes):
+    with agency_scope(participant.agency_id):
+        CulturalProfile.objects.filter(participant=participant).update(**changes)
+        return CulturalProfile.objects.get(participant=participant)
+
+
+def send_now(row, now=None):
+    """Claim the row as the sweeper would and deliver it, in its agency's scope."""
+    Delivery.objects.with_scopes_disabled().filter(pk=row.pk).update(status=DeliveryStatus.QUEUED)
+    with agency_scope(row.agency_id):
+        return deliver(row.pk, now=now)
+
+
+def reminder_for_participant(participant, due_at, channel="sms"):
+    commitment = make_commitment(participant, hours_ahead=72)
+    commitment.promised_by = "participant"
+    commitment.save()
+    with agency_scope(participant.agency_id):
+        return delivery_schedule(
+            agency_id=participant.agency_id,
+            kind=DeliveryKind.COMMITMENT_REMINDER,
+            subject_id=commitment.pk,
+            due_at=due_at,
+            channel=channel,
+            participant=participant,
+            offset_key="-24h",
+        )
+
+
+def status_of(row):
+    return Delivery.objects.with_scopes_disabled().get(pk=row.pk)
+
+
+# Each message once -----------------------------------------------------------------------------
+
+
+def test_scheduling_twice_gives_one_row(agency_a, participant):
+    first = reminder_for_participant(participant, timezone.now())
+    with agency_scope(agency_a):
+        again = delivery_schedule(
+            agency_id=agency_a.pk,
+            kind=first.kind,
+            subject_id=first.subject_id,
+            due_at=first.due_at + timedelta(hours=1),
+            channel="sms",
+            participant=participant,
+            offset_key="-24h",
+        )
+    assert again.pk == first.pk
+
+
+def test_a_delivery_is_sent_once_even_if_its_task_runs_twice(agency_a, participant):
+    row = reminder_for_participant(participant, timezone.now() - timedelta(minutes=1))
+    assert send_now(row) == Outcome.SENT
+    with agency_scope(agency_a):
+        assert deliver(row.pk) == Outcome.GONE  # a redelivered task finds it sent
+    assert len(MemorySMS.outbox) == 1
+    address, text = MemorySMS.outbox[0]
+    assert address == "+12025550143" and text.startswith("Hi Dee")
+
+
+def test_in_app_is_exactly_once_even_when_handed_out_again(agency_a, peer_a):
+    with agency_scope(agency_a):
+        row = delivery.staff_message_schedule(
+            kind=DeliveryKind.ALERT, subject_id=999, membership=peer_a, due_at=timezone.now()
+        )[0]
+    assert send_now(row) == Outcome.SKIPPED  # no such alert: nothing to say
+    participant = make_participant(agency_a, peer=peer_a)
+    from .factories import make_alert
+
+    alert = make_alert(participant)
+    with agency_scope(agency_a):
+        row = delivery.staff_message_schedule(
+            kind=DeliveryKind.ALERT, subject_id=alert.pk, membership=peer_a, due_at=timezone.now()
+        )[0]
+    assert send_now(row) == Outcome.SENT
+    Delivery.objects.with_scopes_disabled().filter(pk=row.pk).update(
+        status=DeliveryStatus.QUEUED
+    )  # stale reclaim
+    assert send_now(row) == Outcome.SENT
+    with agency_scope(agency_a):
+        assert Notification.objects.filter(delivery=row).count() == 1
+
+
+def test_two_sweepers_at_once_claim_each_row_once(agency_a, participant):
+    from django.db import transaction
+
+    past = timezone.now() - timedelta(minutes=1)
+    with agency_scope(agency_a), transaction.atomic():
+        for n in range(200):
+            delivery_schedule(
+                agency_id=agency_a.pk,
+                kind=DeliveryKind.CHECKIN_REMINDER,
+                subject_id=n,
+                due_at=past,
+                channel="sms",
+                participant=participant,
+            )
+    claimed, barrier = [], threading.Barrier(2)
+
+    def run():
+        try:
+            barrier.wait()
+            claimed.extend(sweep())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert len(claimed) == 200 and len(set(claimed)) == 200
+
+
+test_two_sweepers_at_once_claim_each_row_once = pytest.mark.django_db(transaction=True)(
+    test_two_sweepers_at_once_claim_each_row_once
+)
+
+
+# Consent, quiet hours, observances, weekly maximum ---------------------------------------------
+
+
+def test_revoked_consent_stops_the_message_at_send_time(agency_a, participant):
+    row = reminder_for_participant(participant, timezone.now())
+    with agency_scope(agency_a):
+        channel_consent_set(participant=participant, channel="sms", granted=False, recorded_by=None)
+    assert send_now(row) == Outcome.SKIPPED
+    assert status_of(row).skip_reason == "no_consent" and MemorySMS.outbox == []
+
+
+def test_a_message_due_in_quiet_hours_goes_at_their_end(agency_a, participant):
+    profile_of(participant, quiet_hours_start=time(21), quiet_hours_end=time(8))
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    tomorrow = (timezone.now().astimezone(new_york) + timedelta(days=1)).date()
+    night = datetime.combine(
+        tomorrow, time(23, 30), tzinfo=new_york
+    )  # the promise is due in 3 days
+    row = reminder_for_participant(participant, night)
+    assert send_now(row, now=night) == Outcome.DEFERRED
+    assert status_of(row).due_at == datetime.combine(
+        tomorrow + timedelta(days=1), time(8), tzinfo=new_york
+    )
+    assert status_of(row).status == DeliveryStatus.PENDING and MemorySMS.outbox == []
+
+
+def test_a_reminder_pointless_after_quiet_hours_is_skipped_and_recorded(agency_a, participant):
+    profile_of(participant, quiet_hours_start=time(21), quiet_hours_end=time(8))
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    night = datetime(2026, 12, 1, 22, 0, tzinfo=new_york)
+    commitment = make_commitment(participant, hours_ahead=72)
+    commitment.due_at = datetime(2026, 12, 1, 23, 0, tzinfo=new_york)  # due before quiet hours end
+    commitment.promised_by = "participant"
+    commitment.save()
+    with agency_scope(agency_a):
+        row = delivery_schedule(
+            agency_id=agency_a.pk,
+            kind=DeliveryKind.COMMITMENT_REMINDER,
+            subject_id=commitment.pk,
+            due_at=night,
+            channel="sms",
+            participant=participant,
+        )
+    assert send_now(row, now=night) == Outcome.SKIPPED
+    assert status_of(row).skip_reason == "pointless_after_quiet_time"
+
+
+@pytest.mark.parametrize(
+    "moment, expected",
+    [
+        ("2026-12-01 20:59", "2026-12-01 20:59"),  # before quiet hours: now
+        ("2026-12-01 21:00", "2026-12-02 08:00"),
+        ("2026-12-02 00:30", "2026-12-02 08:00"),  # after midnight, still quiet
+        ("2026-12-02 08:00", "2026-12-02 08:00"),
+    ],
+)
+def test_quiet_hours_across_midnight(participant, moment, expected):
+    profile = profile_of(participant, quiet_hours_start=time(21), quiet_hours_end=time(8))
+    zone = zoneinfo.ZoneInfo("America/New_York")
+    at = datetime.fromisoformat(moment).replace(tzinfo=zone)
+    allowed = next_allowed_time(profile=profile, time_zone="America/New_York", at=at)
+    assert allowed == datetime.fromisoformat(expected).replace(tzinfo=zone)
+
+
+def test_observance_days_are_skipped(participant):
+    profile = profile_of(participant, observance_weekdays=[5], observance_dates=["2026-12-25"])
+    zone = zoneinfo.ZoneInfo("America/New_York")
+    saturday = datetime(2026, 12, 5, 10, 0, tzinfo=zone)
+    christmas = datetime(2026, 12, 25, 10, 0, tzinfo=zone)
+    assert next_allowed_time(
+        profile=profile, time_zone="America/New_York", at=saturday
+    ) == datetime(2026, 12, 6, 0, 0, tzinfo=zone)
+    # Christmas 2026 is a Friday, and the Saturday after it is a weekly observance too.
+    assert next_allowed_time(
+        profile=profile, time_zone="America/New_York", at=christmas
+    ) == datetime(2026, 12, 27, 0, 0, tzinfo=zone)
+
+
+def test_the_weekly_maximum_holds_messages_back(agency_a, participant):
+    profile_of(participant, max_contacts_per_week=2)
+    now = timezone.now()
+    first = reminder_for_participant(participant, now)
+    assert send_now(first, now=now) == Outcome.SENT
+    second = reminder_for_participant(participant, now)
+    assert send_now(second, now=now) == Outcome.SENT
+    third = reminder_for_participant(participant, now)
+    assert send_now(third, now=now + timedelta(minutes=1)) in (Outcome.DEFERRED, Outcome.SKIPPED)
+    assert len(MemorySMS.outbox) == 2
+
+
+# Time zones and daylight saving -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "zone, day, utc_hour",
+    [
+        ("America/New_York", "2026-03-08", 13),  # spring forward: 09:00 EDT
+        ("America/New_York", "2026-11-01", 14),  # fall back: 09:00 EST
+        ("America/Phoenix", "2026-03-08", 16),  # no daylight saving
+        ("America/Phoenix", "2026-11-01", 16),
+        ("Europe/Madrid", "2026-03-29", 7),  # spring forward: 09:00 CEST
+        ("Europe/Madrid", "2026-10-25", 8),  # fall back: 09:00 CET
+    ],
+)
+def test_a_9am_local_schedule_fires_once_at_the_right_instant_on_dst_days(
+    agency_a, zone, day, utc_hour
+):
+    participant = make_participant(agency_a, time_zone=zone, phone="+12025550143")
+    with agency_scope(agency_a):
+        channel_consent_set(participant=participant, channel="sms", granted=True, recorded_by=None)
+    target = datetime.fromisoformat(day).date()
+    schedule = CheckInSchedule(
+        agency=agency_a,
+        participant=participant,
+        every_weeks=1,
+        weekday=target.weekday(),
+        local_time=time(9),
+    )
+    day_before = datetime.combine(target - timedelta(days=1), time(12), tzinfo=UTC)
+    schedule.next_due_at = schedule_next_due(schedule, day_before)
+    with agency_scope(agency_a):
+        schedule.save()
+    expected = datetime.combine(target, time(utc_hour), tzinfo=UTC)
+    assert schedule.next_due_at == expected
+    for minutes in (-1, 0, 1, 2, 60):  # the sweeper runs every minute
+        checkin_schedules_run(now=expected + timedelta(minutes=minutes))
+    with agency_scope(agency_a):
+        invites = list(Delivery.objects.filter(kind=DeliveryKind.CHECKIN_INVITE))
+        schedule.refresh_from_db()
+    assert len(invites) == 1 and invites[0].due_at == expected
+    assert (
+        schedule.next_due_at == expected + timedelta(weeks=1)
+        or schedule.next_due_at.astimezone(zoneinfo.ZoneInfo(zone)).hour == 9
+    )
+
+
+def test_a_scheduled_check_in_link_is_made_when_sent_and_says_when_it_expires(
+    agency_a, participant
+):
+    from alliance.models import CheckInRequest
+
+    with agency_scope(agency_a):
+        row = delivery_schedule(
+            agency_id=agency_a.pk,
+            kind=DeliveryKind.CHECKIN_INVITE,
+            subject_id=0,
+            due_at=timezone.now(),
+            channel="sms",
+            participant=participant,
+        )
+        schedule = CheckInSchedule.objects.create(agency=agency_a, participant=participant)
+        Delivery.objects.filter(pk=row.pk).update(subject_id=schedule.pk)
+    assert send_now(row) == Outcome.SENT
+    [(_address, text)] = MemorySMS.outbox
+    assert "/c/" in text and "works until" in text
+    with agency_scope(agency_a):
+        checkin = CheckInRequest.objects.get()
+        reminder = Delivery.objects.get(kind=DeliveryKind.CHECKIN_REMINDER)
+    assert checkin.schedule_id == schedule.pk
+    assert reminder.due_at == checkin.expires_at - timedelta(days=1)
+
+
+# Discreet text --------------------------------------------------------------------------
+
+FORBIDDEN = [
+    "recovery",
+    "substance",
+    "treatment",
+    "addiction",
+    "drug",
+    "alcohol",
+    "sober",
+    "relapse",
+    "recuperación",
+    "sustancia",
+    "tratamiento",
+]
+
+
+def test_participant_messages_and_subjects_are_discreet(agency_a, peer_a, participant):
+    commitment = make_commitment(
+        participant, staff=peer_a, hours_ahead=1, what="Drive to the treatment centre"
+    )
+    from django.utils import translation
+
+    from alliance.delivery import _RENDERERS
+
+    with agency_scope(agency_a):
+        rows = list(Delivery.objects.filter(participant=participant))
+        for language in ("en", "es"):
+            with translation.override(language):
+                for row in rows:
+                    message = _RENDERERS[row.kind](row)
+                    lowered = (message.subject + " " + message.text).lower()
+                    assert not any(word in lowered for word in FORBIDDEN), (row.kind, message)
+    assert commitment.what not in str(MemorySMS.outbox)
+
+
+# Email and SMS providers ----------------------------------------------------------------
+
+
+def test_email_reminders_to_staff_have_a_discreet_subject(agency_a, peer_a, participant):
+    make_commitment(participant, staff=peer_a, hours_ahead=25)
+    with agency_scope(agency_a):
+        row = Delivery.objects.get(channel="email", offset_key="-24h")
+    assert send_now(row) == Outcome.SENT
+    [message] = mail.outbox
+    assert message.subject == "Rapport reminder" and "Dee" not in message.subject
+    assert "Dee" in message.body
+
+
+TWILIO = "https://api.twilio.com/2010-04-01/Accounts/ACtest/Messages.json"
+
+
+@override_settings(
+    RAPPORT_SMS_BACKEND="alliance.transports.TwilioSMS",
+    TWILIO_ACCOUNT_SID="ACtest",
+    TWILIO_AUTH_TOKEN="secret",
+    TWILIO_FROM_NUMBER="+15005550006",
+)
+@responses.activate
+def test_twilio_receives_the_message_and_its_sid_is_kept(agency_a, participant):
+    responses.post(TWILIO, status=201, json={"sid": "SM123", "status": "queued"})
+    row = reminder_for_participant(participant, timezone.now())
+    assert send_now(row) == Outcome.SENT
+    request = responses.calls[0].request
+    assert "To=%2B12025550143" in request.body and "From=%2B15005550006" in request.body
+    assert request.headers["Idempotency-Key"] == row.idempotency_key
+    assert status_of(row).provider_id == "SM123"
+
+
+@override_settings(
+    RAPPORT_SMS_BACKEND="alliance.transports.TwilioSMS",
+    TWILIO_ACCOUNT_SID="ACtest",
+    TWILIO_AUTH_TOKEN="secret",
+    TWILIO_FROM_NUMBER="+15005550006",
+)
+@responses.activate
+def test_transient_provider_errors_are_retried_five_times_then_failed(agency_a, participant):
+    responses.post(TWILIO, status=503)
+    row = reminder_for_participant(participant, timezone.now())
+    outcomes = [send_now(row) for _ in range(5)]
+    assert outcomes == [Outcome.RETRY] * 4 + [Outcome.FAILED]
+    failed = status_of(row)
+    assert (
+        failed.status == DeliveryStatus.FAILED
+        and failed.last_error == "HTTP 503"
+        and failed.attempts == 5
+    )
+
+
+@override_settings(
+    RAPPORT_SMS_BACKEND="alliance.transports.TwilioSMS",
+    TWILIO_ACCOUNT_SID="ACtest",
+    TWILIO_AUTH_TOKEN="secret",
+    TWILIO_FROM_NUMBER="+15005550006",
+)
+@responses.activate
+def test_a_refused_number_fails_at_once_without_leaking_it(agency_a, participant, peer_a):
+    responses.post(TWILIO, status=400, json={"code": 21211, "message": "Invalid 'To' Phone Number"})
+    row = reminder_for_participant(participant, timezone.now())
+    assert send_now(row) == Outcome.FAILED
+    failed = status_of(row)
+    assert failed.last_error == "HTTP 400 code 21211" and "+1202" not in failed.last_error
+    from .conftest import client_for
+
+    outbox = client_for(peer_a.user).get("/a/agency-a/outbox/?status=failed")
+    assert "Failed" in outbox.text and "HTTP 400 code 21211" in outbox.text
+
+
+def test_retry_delays_grow_and_are_jittered():
+    delays = [[delivery.retry_delay(attempt) for _ in range(200)] for attempt in (1, 2, 3, 4)]
+    maxima = [max(d) for d in delays]
+    assert maxima == sorted(maxima) and maxima[-1] <= 240 and len(set(delays[0])) > 100
