@@ -545,3 +545,23 @@ def test_export_includes_goals(participant, token):
     rows = list(csv.reader(io.StringIO(text)))
     assert ["goals", "1", "goal", "'=Run a 5k"] in rows
     assert ["goals", "1 steps 1", "step", "Buy running shoes"] in rows
+
+
+def test_review_reminder_reaches_the_peer_once(agency_a, participant, peer_a, mailoutbox):
+    from alliance import delivery as mechanism
+    from alliance.models import Notification
+
+    goal = make_goal(participant, words="Sleep eight hours", review_on=FUTURE)
+    at = nine_am(agency_a, FUTURE) + timedelta(minutes=1)
+    for _ in range(2):  # a second sweep finds nothing left to send
+        for agency_id, delivery_id in mechanism.sweep(now=at):
+            with agency_scope(agency_id):
+                mechanism.deliver(delivery_id, now=at)
+    with scopes_disabled():
+        [note] = Notification.objects.filter(membership=peer_a)
+        statuses = set(Delivery.objects.filter(subject_id=goal.pk).values_list("status", flat=True))
+    assert statuses == {DeliveryStatus.SENT}
+    assert "Rosa" in note.text and note.link == base(participant)
+    [email] = mailoutbox
+    assert email.to == [peer_a.user.email] and email.subject == "A review is due"
+    assert "Rosa" not in email.body and "Sleep" not in email.body
