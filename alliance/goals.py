@@ -323,6 +323,16 @@ def _review_plan(goal: RecoveryGoal, *, by: User | None, request=None) -> None:
     )
 
 
+def goal_reviews_replan(*, participant: Participant, by: User | None, request=None) -> None:
+    """Re-plan the review reminders of the participant's open goals with a review date, e.g.
+    after a transfer to another peer (the old peer's pending reminders are cancelled)."""
+    open_goals = RecoveryGoal.objects.filter(
+        participant=participant, status__in=OPEN_STATUSES, review_on__isnull=False
+    ).select_related("agency")
+    for goal in open_goals:
+        _review_plan(goal, by=by, request=request)
+
+
 @message_renderer(DeliveryKind.GOAL_REVIEW)
 def goal_review_message(delivery) -> Message | None:
     """The peer's reminder, or None (skipped) when it no longer applies: the goal was closed,

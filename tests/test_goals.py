@@ -565,3 +565,14 @@ def test_review_reminder_reaches_the_peer_once(agency_a, participant, peer_a, ma
     [email] = mailoutbox
     assert email.to == [peer_a.user.email] and email.subject == "A review is due"
     assert "Rosa" not in email.body and "Sleep" not in email.body
+
+
+def test_replan_after_a_transfer_moves_the_reminder(agency_a, participant, peer_a):
+    goal = make_goal(participant, review_on=FUTURE)
+    new_peer = make_member(agency_a, Role.PEER)
+    with agency_scope(agency_a):
+        participant.assigned_peer = new_peer
+        participant.save(update_fields=["assigned_peer"])
+        goals.goal_reviews_replan(participant=participant, by=None)
+    pending = [row for row in deliveries(goal) if row[2] == DeliveryStatus.PENDING]
+    assert {row[3] for row in pending} == {new_peer.pk} and len(pending) == 2
