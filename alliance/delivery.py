@@ -248,6 +248,14 @@ def sweep(now: datetime | None = None) -> list[tuple[int, int]]:
     return due
 
 
+def unclaim(delivery_ids: list[int]) -> int:
+    """Give claimed rows back to the next sweep (used when the broker cannot take them)."""
+    with scopes_disabled():
+        return Delivery.objects.filter(id__in=delivery_ids, status=DeliveryStatus.QUEUED).update(
+            status=DeliveryStatus.PENDING
+        )
+
+
 # Sending (inside the agency's scope) ------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ import logging
 
 from celery import shared_task
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from agencies.tenancy import agency_scope
 
@@ -26,8 +27,17 @@ def deliveries_sweep() -> int:
     checkins_count_missed()
     alerts_notify_new()
     due = delivery_mechanism.sweep()
-    for agency_id, delivery_id in due:
-        delivery_send.apply_async(args=[agency_id, delivery_id])
+    for position, (agency_id, delivery_id) in enumerate(due):
+        try:
+            delivery_send.apply_async(args=[agency_id, delivery_id], retry=False)
+        except OperationalError:
+            # The broker is down: hand the rest back, so the first sweep after it returns
+            # sends them (rather than waiting for them to go stale).
+            delivery_mechanism.unclaim([pk for _agency, pk in due[position:]])
+            log.warning(
+                "broker unavailable: %d deliveries returned to the queue", len(due) - position
+            )
+            return position
     return len(due)
 
 

@@ -1,4 +1,4 @@
-"""A real Celery worker process, on the real Redis broker, reading the test database.
+"""Real Celery worker processes, on the real Redis broker, reading the test database.
 
 Use with `transactional_db` so that what the test writes is committed and visible to the
 worker. Each worker listens on a queue of its own, so a developer's running worker cannot
@@ -6,6 +6,7 @@ take the test's messages.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -17,16 +18,15 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def celery_worker_queue(transactional_db):
-    queue = f"rapport-test-{uuid.uuid4().hex[:8]}"
+def start_worker(queue: str, *, pool: str = "solo", concurrency: int = 1) -> subprocess.Popen:
+    """A worker process in its own process group (so a test can SIGKILL all of it)."""
     db = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
     }
-    worker = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -35,7 +35,9 @@ def celery_worker_queue(transactional_db):
             "config",
             "worker",
             "--pool",
-            "solo",
+            pool,
+            "--concurrency",
+            str(concurrency),
             "--queues",
             queue,
             "--without-gossip",
@@ -46,15 +48,43 @@ def celery_worker_queue(transactional_db):
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
+
+
+def stop_worker(worker: subprocess.Popen, *, kill: bool = False) -> None:
+    try:
+        os.killpg(worker.pid, signal.SIGKILL if kill else signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+
+
+@pytest.fixture
+def worker_queue(transactional_db):
+    """A fresh queue name; tasks sent by this process go there by default while the test runs."""
+    from config.celery import app
+
+    queue = f"rapport-test-{uuid.uuid4().hex[:8]}"
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
     try:
         yield queue
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        app.conf.task_default_queue = previous
+
+
+@pytest.fixture
+def celery_worker_queue(worker_queue):
+    """One running worker on a queue of its own."""
+    worker = start_worker(worker_queue)
+    try:
+        yield worker_queue
+    finally:
+        stop_worker(worker)

@@ -9,6 +9,8 @@ from agencies.models import Role
 
 from .factories import make_agency, make_member, make_user
 
+pytest_plugins = ["tests.celery_worker"]  # real worker fixtures: worker_queue, celery_worker_queue
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():

@@ -10,8 +10,6 @@ from django.utils import timezone
 
 from agencies.tasks import sessions_clear_expired
 
-from .celery_worker import celery_worker_queue  # noqa: F401  (fixture)
-
 pytestmark = pytest.mark.celery_worker
 
 
@@ -24,7 +22,7 @@ def wait_for(condition, seconds=60):
     return False
 
 
-def test_worker_clears_expired_sessions_and_keeps_live_ones(celery_worker_queue):  # noqa: F811
+def test_worker_clears_expired_sessions_and_keeps_live_ones(celery_worker_queue):
     live = SessionStore()
     live["who"] = 1
     live.create()

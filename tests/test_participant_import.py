@@ -22,7 +22,6 @@ from participants.models import (
 )
 from participants.tasks import participant_import_run
 
-from .celery_worker import celery_worker_queue  # noqa: F401  (fixture)
 from .conftest import client_for
 from .factories import make_agency, make_import, make_member, make_participant
 
@@ -422,7 +421,7 @@ def test_queries_per_row_are_bounded_and_lookups_are_batched():
 
 
 @pytest.mark.celery_worker
-def test_a_real_worker_runs_the_import(celery_worker_queue):  # noqa: F811
+def test_a_real_worker_runs_the_import(celery_worker_queue):
     agency = make_agency()
     participant_import = make_import(agency, _rows(120), status=ImportStatus.QUEUED)
 

@@ -1,0 +1,169 @@
+"""Delivery with real parts: PostgreSQL, the Redis broker and real worker processes.
+
+1,000 due messages and two sweepers running at once give exactly 1,000 deliveries; a worker
+killed with SIGKILL mid-batch still ends with exactly one delivery each; after Redis restarts,
+pending deliveries go out on the next sweep. Messages are staff in-app notices, whose
+transport writes a row: what arrived can be counted exactly."""
+
+import subprocess
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from agencies.models import Role
+from agencies.tenancy import scopes_disabled
+from alliance.models import Delivery, DeliveryKind, DeliveryStatus, Notification
+from alliance.tasks import deliveries_sweep
+
+from .celery_worker import start_worker, stop_worker
+from .factories import make_agency, make_alert, make_member, make_participant
+
+pytestmark = pytest.mark.celery_worker
+MESSAGES = 1000
+
+
+def due_messages(count: int) -> None:
+    """`count` in-app notices about one alert, due now, for one staff member."""
+    agency = make_agency()
+    peer = make_member(agency, Role.PEER)
+    alert = make_alert(make_participant(agency, peer=peer))
+    past = timezone.now() - timedelta(minutes=1)
+    with scopes_disabled():
+        Delivery.objects.bulk_create(
+            [
+                Delivery(
+                    agency=agency,
+                    kind=DeliveryKind.ALERT,
+                    subject_id=alert.pk,
+                    membership=peer,
+                    recipient_key=f"m:{peer.pk}",
+                    offset_key=str(n),
+                    channel="in_app",
+                    due_at=past,
+                )
+                for n in range(count)
+            ]
+        )
+
+
+def counts() -> tuple[int, int]:
+    with scopes_disabled():
+        return (
+            Notification.objects.count(),
+            Delivery.objects.filter(status=DeliveryStatus.SENT).count(),
+        )
+
+
+def wait_until_sent(
+    expected: int, seconds: float, sweep_every: float | None = None
+) -> tuple[int, int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if sweep_every:
+            deliveries_sweep()
+        if counts()[1] >= expected:
+            break
+        time.sleep(sweep_every or 0.5)
+    return counts()
+
+
+def assert_each_exactly_once(expected: int) -> None:
+    with scopes_disabled():
+        assert Notification.objects.count() == expected
+        assert Notification.objects.values("delivery").distinct().count() == expected
+        assert Delivery.objects.filter(status=DeliveryStatus.SENT).count() == expected
+
+
+def test_two_sweepers_and_a_real_worker_deliver_each_message_once(worker_queue):
+    due_messages(MESSAGES)
+    worker = start_worker(worker_queue, pool="prefork", concurrency=2)
+    try:
+        barrier = threading.Barrier(2)
+
+        def sweeper():
+            try:
+                barrier.wait()
+                deliveries_sweep()
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=sweeper) for _ in range(2)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        wait_until_sent(MESSAGES, seconds=240)
+    finally:
+        stop_worker(worker)
+    assert_each_exactly_once(MESSAGES)
+
+
+@override_settings(RAPPORT_DELIVERY_STALE_SECONDS=3)
+def test_a_worker_killed_mid_batch_still_delivers_each_message_once(worker_queue):
+    due_messages(MESSAGES)
+    worker = start_worker(worker_queue, pool="prefork", concurrency=2)
+    try:
+        deliveries_sweep()
+        deadline = time.monotonic() + 120
+        while counts()[1] < MESSAGES // 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop_worker(worker, kill=True)  # SIGKILL to the whole worker, mid-batch
+        assert counts()[1] < MESSAGES, "the worker finished before it could be killed"
+        worker = start_worker(worker_queue, pool="prefork", concurrency=2)
+        # The dead worker's messages are never acknowledged; the sweeper hands out its stale
+        # rows again.
+        wait_until_sent(MESSAGES, seconds=240, sweep_every=1.0)
+    finally:
+        stop_worker(worker)
+    assert_each_exactly_once(MESSAGES)
+
+
+def redis(*args: str) -> None:
+    subprocess.run(args, check=False, capture_output=True, timeout=30)
+
+
+def redis_up() -> bool:
+    return (
+        subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "-p", "6379", "ping"], capture_output=True, timeout=10
+        ).stdout.strip()
+        == b"PONG"
+    )
+
+
+def test_after_a_redis_restart_pending_deliveries_go_out_on_the_next_sweep(worker_queue):
+    due_messages(50)
+    redis("redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave")
+    try:
+        assert not redis_up()
+        deliveries_sweep()  # the broker is down: nothing can be enqueued
+        with scopes_disabled():
+            assert Delivery.objects.filter(status=DeliveryStatus.PENDING).count() == 50
+    finally:
+        redis(
+            "redis-server",
+            "--daemonize",
+            "yes",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "6379",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        )
+        for _ in range(50):
+            if redis_up():
+                break
+            time.sleep(0.2)
+    worker = start_worker(worker_queue)
+    try:
+        deliveries_sweep()
+        wait_until_sent(50, seconds=120)
+    finally:
+        stop_worker(worker)
+    assert_each_exactly_once(50)
