@@ -69,9 +69,9 @@ def find_by_token(
     """The row of `model` whose `token_hash` matches `raw_token`, from any agency, or None.
 
     This is the sanctioned way for a link without a login to find its agency: the token is the
-    credential. `field` names the hash column; `shape`, if given, receives the queryset (to add select_related or annotations)
-    and runs inside the same unscoped block. Callers then work inside
-    `agency_scope(row.agency_id)`.
+    credential. `field` names the hash column; `shape`, if given, receives the queryset (to add
+    select_related or annotations) and runs inside the same unscoped block. Callers then work
+    inside `agency_scope(row.agency_id)`.
     """
     if not raw_token or len(raw_token) > 128:
         return None

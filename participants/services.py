@@ -80,15 +80,20 @@ def participant_transfer(
     *, participant: Participant, to_peer: Membership, changed_by: User, request=None
 ) -> None:
     _check_peer(participant.agency, to_peer)
-    participant.assigned_peer = to_peer
-    participant.save(update_fields=["assigned_peer"])
-    audit_record(
-        agency=participant.agency,
-        actor=changed_by,
-        action="participant.transferred",
-        target=participant,
-        request=request,
-    )
+    with transaction.atomic():
+        participant.assigned_peer = to_peer
+        participant.save(update_fields=["assigned_peer"])
+        audit_record(
+            agency=participant.agency,
+            actor=changed_by,
+            action="participant.transferred",
+            target=participant,
+            request=request,
+        )
+        # Goal reviews due go to the new peer from now on.
+        from alliance.goals import goal_reviews_replan
+
+        goal_reviews_replan(participant=participant, by=changed_by, request=request)
 
 
 def participant_set_status(
