@@ -35,16 +35,6 @@ def home(request):
     return render(request, "agencies/choose_agency.html", {"agencies": agencies})
 
 
-def agency_home(request, agency_slug):
-    return render(
-        request,
-        "agencies/agency_home.html",
-        {
-            "staff_count": Membership.objects.filter(is_active=True).count(),
-        },
-    )
-
-
 # Staff management (agency admins) ------------------------------------------------------------
 
 

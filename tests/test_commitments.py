@@ -211,3 +211,27 @@ def test_peers_cannot_touch_commitments_outside_their_caseload(agency_a, peer_a)
         ).status_code
         == 404
     )
+
+
+def test_home_shows_my_week_and_consistency_in_constant_queries(
+    agency_a, peer_a, participant, supervisor_a, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_commitment(participant, staff=peer_a, hours_ahead=30, what="Call about the job fair")
+    peer_home = client_for(peer_a.user).get("/a/agency-a/")
+    assert "Call about the job fair" in peer_home.text and "Dee" in peer_home.text
+    assert "By peer specialist" not in peer_home.text  # agency figures are for supervisors
+    boss = client_for(supervisor_a.user)
+    boss.get("/a/agency-a/")
+    with CaptureQueriesContext(connection) as few:
+        assert "By peer specialist" in boss.get("/a/agency-a/").text
+    for _ in range(10):
+        peer = make_member(agency_a, Role.PEER)
+        with agency_scope(agency_a):
+            commitments.commitment_close(
+                commitment=make_commitment(participant, staff=peer), outcome="kept", by=peer.user
+            )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        boss.get("/a/agency-a/")
