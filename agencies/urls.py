@@ -3,10 +3,13 @@ is covered by tests/test_cross_agency_routes.py, which fails for a route it cann
 
 from django.urls import include, path
 
+from alliance import home_views as alliance_home
+
 from . import views
 
 urlpatterns = [
-    path("", views.agency_home, name="agency_home"),
+    # The home page shows alliance figures, so the alliance app renders it.
+    path("", alliance_home.agency_home, name="agency_home"),
     path("settings/", views.agency_settings, name="agency_settings"),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/invite/", views.staff_invite, name="staff_invite"),
