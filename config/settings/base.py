@@ -154,6 +154,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "sweep-deliveries": {"task": "alliance.tasks.deliveries_sweep", "schedule": 60},
+    "send-staff-digests": {"task": "alliance.tasks.staff_digests_send", "schedule": 60 * 60},
     "clear-expired-staff-sessions": {
         "task": "agencies.tasks.sessions_clear_expired",
         "schedule": 60 * 60,
@@ -187,3 +189,17 @@ RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
 
 # Phone numbers typed without a country code are read as numbers of this region.
 RAPPORT_PHONE_REGION = env_str("RAPPORT_PHONE_REGION", "US")
+
+# Text messages: alliance.transports.FileSMS (development outbox, the default),
+# alliance.transports.TwilioSMS (production) or alliance.transports.MemorySMS (tests).
+RAPPORT_SMS_BACKEND = env_str("RAPPORT_SMS_BACKEND", "alliance.transports.FileSMS")
+RAPPORT_SMS_OUTBOX = env_str("RAPPORT_SMS_OUTBOX", str(VAR_DIR / "outbox" / "sms"))
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+
+# Delivery: how long a claimed message may stay unsent before the sweeper hands it out again
+# (a worker that died mid-send), and how many attempts a message gets.
+RAPPORT_DELIVERY_STALE_SECONDS = env_int("RAPPORT_DELIVERY_STALE_SECONDS", 600)
+RAPPORT_DELIVERY_MAX_ATTEMPTS = 5
