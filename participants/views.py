@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agencies.decorators import agency_role_required
 from agencies.models import AuditEvent, Role
+from alliance.consistency import consistency_for
 
 from . import selectors, services
 from .forms import (
@@ -126,6 +127,8 @@ def participant_detail(request, agency_slug, participant_id):
             "boundary_agreement": agreement,
             "portal_link": selectors.portal_link_active(participant),
             "contacts": participant.contacts.select_related("staff__user")[:TIMELINE_LENGTH],
+            # Consistency with this participant (practice 8), beside the alliance scores.
+            "consistency": consistency_for(participant=participant),
         },
     )
 
