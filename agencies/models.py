@@ -246,3 +246,56 @@ class AuditEvent(TenantModel):
 
     def __str__(self):
         return f"{self.action} {self.object_type}#{self.object_id}"
+
+
+# REST API ------------------------------------------------------------------------------------
+
+
+class ApiKey(TenantModel):
+    """A named key with which an integrator's system calls the REST API as the agency.
+
+    The raw key is shown once when created; only its SHA-256 is stored (`token_hash`, found
+    across agencies by `tenancy.find_by_token`). Revoking is immediate and final."""
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12, editable=False, help_text="Shown to tell keys apart.")
+    token_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "token_hash"], name="api_key_token_unique")
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"API key #{self.pk} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class IdempotentRequest(TenantModel):
+    """The first response to a POST sent with an `Idempotency-Key` header, replayed when the
+    same caller sends the same key and body again within 24 hours. `principal` names the
+    caller ("key:<id>" or "user:<id>"); a row whose `response_status` is null is in progress."""
+
+    principal = models.CharField(max_length=40)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "principal", "key"], name="idempotent_request_unique"
+            )
+        ]

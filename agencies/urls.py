@@ -20,6 +20,7 @@ urlpatterns = [
         views.invitation_revoke,
         name="invitation_revoke",
     ),
+    path("api-keys/", include("agencies.api_key_urls")),
     path("", include("participants.urls")),
     path("", include("alliance.urls")),
 ]

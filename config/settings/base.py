@@ -28,6 +28,9 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "agencies",
     "participants",
     "alliance",
@@ -143,8 +146,23 @@ SECURE_REFERRER_POLICY = "same-origin"  # token links must not leak through Refe
 CSRF_COOKIE_HTTPONLY = True
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # The REST API for integrators (agencies/api/, /api/v1/): API keys first, so a request
+    # without credentials answers 401 with a WWW-Authenticate header.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "agencies.api.authentication.ApiKeyAuthentication",
+        "agencies.api.authentication.AgencySessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["agencies.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": "600/min", "api_user": "300/min"},
+    "DEFAULT_PAGINATION_CLASS": "agencies.api.pagination.IdCursorPagination",
+    "PAGE_SIZE": 25,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "agencies.api.schema.RapportAutoSchema",
+    "EXCEPTION_HANDLER": "agencies.api.errors.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 CELERY_TASK_ACKS_LATE = True

@@ -1,0 +1,76 @@
+"""One JSON error format for every API failure:
+
+    {"error": {"code": "invalid", "message": "…", "fields": {"phone": ["…"]}}}
+
+`fields` appears only for validation errors (nested fields as dotted paths). The custom DRF
+exception handler below produces it for validation, authentication, permission, not found,
+conflict and throttling errors alike."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from rest_framework import exceptions, serializers, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class AgencyRequired(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = (
+        "You belong to several agencies: name one in the X-Rapport-Agency header (its slug)."
+    )
+    default_code = "agency_required"
+
+
+def _flatten(detail, prefix="") -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for name, value in detail.items():
+            key = f"{prefix}.{name}" if prefix else str(name)
+            fields.update(_flatten(value, key))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            fields[prefix or "non_field_errors"] = [str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    key = f"{prefix}.{index}" if prefix else str(index)
+                    fields.update(_flatten(item, key))
+    else:
+        fields[prefix or "non_field_errors"] = [str(detail)]
+    return fields
+
+
+def _code(exc: exceptions.APIException) -> str:
+    codes = exc.get_codes()
+    return codes if isinstance(codes, str) else exc.default_code
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args[:1])
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
+    elif isinstance(exc, IntegrityError):
+        exc = Conflict("This conflicts with an existing record (a duplicate?).")
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a bug: let Django answer 500 and log it
+    if isinstance(exc, exceptions.ValidationError):
+        body = {
+            "code": "invalid",
+            "message": "Some fields are invalid.",
+            "fields": _flatten(exc.detail),
+        }
+    else:
+        body = {"code": _code(exc), "message": str(exc.detail)}
+    response.data = {"error": body}
+    return response

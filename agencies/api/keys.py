@@ -1,0 +1,69 @@
+"""Writes for API keys. The raw key is returned once and never stored (only its SHA-256)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from agencies.models import Agency, ApiKey, User
+from agencies.services import audit_record
+from agencies.tenancy import agency_scope, find_by_token
+from agencies.tokens import token_hash, token_new
+
+KEY_PREFIX = "rk_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most once a minute
+
+
+def api_key_create(
+    *, agency: Agency, name: str, created_by: User | None, request=None
+) -> tuple[ApiKey, str]:
+    """Create a key for `agency`. Returns (key, raw key): show the raw key once, then forget it."""
+    raw, _hashed = token_new()
+    raw = KEY_PREFIX + raw
+    with agency_scope(agency):
+        key = ApiKey.objects.create(
+            agency=agency,
+            name=name.strip(),
+            prefix=raw[:10],
+            token_hash=token_hash(raw),
+            created_by=created_by,
+        )
+        audit_record(
+            agency=agency, actor=created_by, action="api_key.created", target=key, request=request
+        )
+    return key, raw
+
+
+def api_key_revoke(*, key: ApiKey, revoked_by: User | None, request=None) -> bool:
+    with agency_scope(key.agency_id):
+        revoked = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if revoked:
+            audit_record(
+                agency=key.agency,
+                actor=revoked_by,
+                action="api_key.revoked",
+                target=key,
+                request=request,
+            )
+    return bool(revoked)
+
+
+def api_key_find(raw: str) -> ApiKey | None:
+    """The active key of an active agency matching `raw`, or None."""
+    if not raw.startswith(KEY_PREFIX):
+        return None
+    key = find_by_token(ApiKey, raw, shape=lambda rows: rows.select_related("agency"))
+    if key is None or key.revoked_at is not None or not key.agency.is_active:
+        return None
+    return key
+
+
+def api_key_touch(key: ApiKey) -> None:
+    """Record that the key was used (at most one write a minute per key)."""
+    now = timezone.now()
+    if key.last_used_at and now - key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    with agency_scope(key.agency_id):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    key.last_used_at = now

@@ -1,0 +1,107 @@
+"""Every API route under /api/v1/ answers 404 to another agency's key, for every method the
+route takes, with agency A's ids. Generated from the URL configuration: a new API route is
+checked automatically, and this test fails when the route takes an id it cannot build an object
+for (add a builder to BUILDERS)."""
+
+import pytest
+from django.urls import reverse
+
+from .factories import (
+    api_client,
+    make_alert,
+    make_api_key,
+    make_checkin_request,
+    make_checkin_response,
+    make_participant,
+)
+from .routes import all_routes
+
+API_PREFIX = "api/v1/"
+
+# Resource (the path segment after api/v1/) -> builder of one of its objects in an agency.
+BUILDERS = {
+    "participants": lambda agency: make_participant(agency),
+    "checkin-requests": lambda agency: make_checkin_request(make_participant(agency))[0],
+    "checkin-responses": lambda agency: make_checkin_response(make_participant(agency)),
+    "instruments": lambda agency: __import__(
+        "alliance.services", fromlist=["x"]
+    ).instrument_install_default(agency=agency),
+    "alerts": lambda agency: make_alert(make_participant(agency)),
+}
+# URL keyword arguments naming a parent object: keyword -> resource.
+PARENT_KWARGS = {"participant_pk": "participants"}
+
+API_ROUTES = [route for route in all_routes() if route.pattern.startswith(API_PREFIX)]
+METHODS = ("get", "post", "patch", "put", "delete")
+
+
+def _url(route, agency):
+    resource = route.pattern.removeprefix(API_PREFIX).split("/", 1)[0]
+    kwargs = {}
+    for name in route.kwargs:
+        target = PARENT_KWARGS.get(name) or (resource if name == "pk" else None)
+        if target not in BUILDERS:
+            pytest.fail(
+                f"API route {route} takes '{name}' ({target}); add a builder to BUILDERS "
+                "so its cross-agency check can run."
+            )
+        if target == "instruments":
+            from agencies.tenancy import agency_scope
+
+            with agency_scope(agency):
+                kwargs[name] = BUILDERS[target](agency).pk
+        else:
+            kwargs[name] = BUILDERS[target](agency).pk
+    return reverse(route.name, kwargs=kwargs)
+
+
+def test_the_walk_finds_the_api_routes():
+    names = {route.name for route in API_ROUTES}
+    assert {
+        "api-participant-list",
+        "api-participant-detail",
+        "api-contact-list",
+        "api-checkinrequest-revoke",
+        "api-alert-resolve",
+    } <= names
+
+
+def test_every_api_route_is_an_agency_scoped_viewset():
+    from django.urls import resolve
+
+    from agencies.api.viewsets import AgencyScopedViewSet
+
+    for route in API_ROUTES:
+        kwargs = {name: 1 for name in route.kwargs}
+        match = resolve(reverse(route.name, kwargs=kwargs))
+        assert issubclass(match.func.cls, AgencyScopedViewSet), route
+
+
+ID_ROUTES = [route for route in API_ROUTES if route.kwargs]
+
+
+@pytest.mark.parametrize("route", ID_ROUTES, ids=str)
+def test_other_agencys_key_gets_404(route, agency_a, agency_b):
+    url = _url(route, agency_a)
+    outsider = api_client(make_api_key(agency_b)[1])
+    insider = api_client(make_api_key(agency_a)[1])
+    statuses = {method: getattr(outsider, method)(url, {}).status_code for method in METHODS}
+    # 405 answers a method the route never takes, before any lookup (docs/decisions.md 3).
+    assert set(statuses.values()) <= {404, 405} and 404 in statuses.values(), (url, statuses)
+    for method, code in statuses.items():
+        if code == 404:
+            body = getattr(outsider, method)(url, {}).json()
+            assert body["error"]["code"] == "not_found"
+    # The control: agency A's own key reaches the same URL.
+    assert insider.get(url).status_code in (200, 405), url
+
+
+@pytest.mark.parametrize("route", ID_ROUTES, ids=str)
+def test_other_agencys_staff_session_gets_404(route, agency_a, admin_b_client):
+    url = _url(route, agency_a)
+    for method in METHODS:
+        status = getattr(admin_b_client, method)(url, {}, content_type="application/json")
+        assert status.status_code in (403, 404, 405), (url, method, status.status_code)
+        # 403 only from CSRF on writes, which comes before any lookup.
+        if status.status_code == 403:
+            assert method != "get"

@@ -1,0 +1,160 @@
+"""The OpenAPI document, Swagger UI under the site's CSP, and schemathesis fuzzing every
+operation in-process (WSGI) with a valid key: no server errors, no response that contradicts
+the schema (status codes, content types, bodies, headers)."""
+
+import re
+from types import SimpleNamespace
+
+import pytest
+import schemathesis
+from django.contrib.staticfiles import finders
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from .factories import (
+    make_alert,
+    make_api_key,
+    make_checkin_request,
+    make_checkin_response,
+    make_member,
+    make_participant,
+)
+
+
+def test_schema_is_valid_openapi_without_generator_warnings(db):
+    from django.urls import include, path
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.settings import patched_settings
+    from drf_spectacular.validation import validate_schema
+
+    from agencies.api.docs import SCHEMA_SETTINGS
+    from config.api_urls import v1
+
+    GENERATOR_STATS.reset()
+    with patched_settings(SCHEMA_SETTINGS):
+        schema = SchemaGenerator(patterns=[path("api/v1/", include(v1))]).get_schema(
+            request=None, public=True
+        )
+        validate_schema(schema)
+    assert not GENERATOR_STATS._warn_cache and not GENERATOR_STATS._error_cache
+    # Every operation documents its body and the shared errors.
+    for url, operations in schema["paths"].items():
+        assert url.startswith("/api/v1/")
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"400", "401", "403", "429"} <= codes, (url, method)
+            if "{" in url:
+                assert "404" in codes, (url, method)
+            if method == "post":
+                assert "409" in codes, (url, method)
+            success = [c for c in codes if c.startswith("2")]
+            assert success and "content" in operation["responses"][success[0]], (url, method)
+            assert operation.get("summary"), (url, method)
+
+
+def test_schema_endpoint_is_public_json(client):
+    response = client.get("/api/schema/", headers={"Accept": "application/vnd.oai.openapi+json"})
+    assert response.status_code == 200
+    assert b"/api/v1/participants/" in response.content
+
+
+def test_swagger_ui_works_under_the_csp(client):
+    page = client.get("/api/docs/")
+    assert page.status_code == 200
+    csp = page["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "script-src 'self'" in csp
+    html = page.content.decode()
+    assert "<style" not in html
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    assert scripts and all('src="' in attrs and not body.strip() for attrs, body in scripts)
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    for source in sources:
+        assert source.startswith("/"), source  # our own origin only
+    for asset in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
+        assert finders.find(f"drf_spectacular_sidecar/swagger-ui-dist/{asset}")
+    script_url = next(s for s in sources if "script=" in s).replace("&amp;", "&")
+    script = client.get(script_url)
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert b"/api/schema/" in script.content
+
+
+# Schemathesis --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def wsgi_keeps_the_test_connection():
+    """As Django's test client does: a WSGI request must not close the test's connection (it
+    holds the test transaction)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(db, agency_a, settings, wsgi_keeps_the_test_connection):
+    """Agency A with one of everything, so fuzzed ids and bodies reach real objects."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api_key": "100000/min", "api_user": "100000/min"},
+    }
+    peer = make_member(agency_a)
+    participant = make_participant(agency_a, peer=peer)
+    checkin, _raw = make_checkin_request(participant)
+    response = make_checkin_response(make_participant(agency_a))
+    alert = make_alert(participant)
+    from agencies.tenancy import agency_scope
+    from alliance.models import Instrument
+
+    with agency_scope(agency_a):
+        instrument = Instrument.objects.first()
+    ids = {
+        "participants": participant.pk,
+        "checkin-requests": checkin.pk,
+        "checkin-responses": response.pk,
+        "instruments": instrument.pk,
+        "alerts": alert.pk,
+    }
+    return SimpleNamespace(raw_key=make_api_key(agency_a)[1], ids=ids, participant=participant)
+
+
+# Loaded in-process at collection (the schema view needs no database); cases then call the
+# same WSGI application.
+schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+
+
+@schema.parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_fuzzed_requests_never_fail_or_break_the_schema(case, world):
+    resource = case.operation.path.removeprefix("/api/v1/").split("/", 1)[0]
+    if case.path_parameters:
+        if "id" in case.path_parameters:
+            case.path_parameters["id"] = world.ids[resource]
+        if "participant_pk" in case.path_parameters:
+            case.path_parameters["participant_pk"] = world.participant.pk
+    case.call_and_validate(headers={"Authorization": f"Bearer {world.raw_key}"}, checks=CHECKS)
