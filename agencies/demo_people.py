@@ -93,6 +93,77 @@ def seed_people(agency) -> None:
         if n % 2 == 0:
             boundary_acknowledge(participant=person, template=template)
         _history(agency, person, peer, rng, dips=(n == 0), now=now)
+        if n < 3:
+            _commitments_and_goals(agency, person, peer, now=now, first=(n == 0))
+    from alliance.notices import alerts_notify_new
+
+    # The dip's alert (a week old in the demo) reaches the peer and supervisors when the worker
+    # first runs.
+    alerts_notify_new(now=now - timedelta(days=WEEKS + 1))
+
+
+def _commitments_and_goals(agency, person, peer, *, now, first: bool) -> None:
+    """Commitments in every state of the ledger, two goals, and a check-in schedule."""
+    from alliance import commitments, goals
+    from alliance.models import Commitment, CommitmentStatus
+    from alliance.schedules import checkin_schedule_set
+
+    def make(what, due, promised_by="staff"):
+        return commitments.commitment_create(
+            participant=person,
+            promised_by=promised_by,
+            staff=peer,
+            what=what,
+            due_at=due,
+            created_by=peer.user,
+        )
+
+    def back_date(commitment, status, *, on_time=None, closed=None):
+        Commitment.objects.filter(pk=commitment.pk).update(
+            status=status, kept_on_time=on_time, closed_at=closed or commitment.due_at
+        )
+
+    # Open: the first one's one-hour reminder falls due two minutes after `make run` starts.
+    make("Call to talk through the week", now + timedelta(minutes=62))
+    make("Bring the bus pass application", now + timedelta(days=3))
+    make("Text me after the interview", now + timedelta(days=2), promised_by="participant")
+    kept = make("Meet at the library at 2", now + timedelta(days=1))
+    back_date(kept, CommitmentStatus.KEPT, on_time=True, closed=now - timedelta(days=9))
+    late = make("Send the list of meetings", now + timedelta(days=1))
+    back_date(late, CommitmentStatus.KEPT, on_time=False, closed=now - timedelta(days=5))
+    missed = make("Call back on Friday", now + timedelta(days=1))
+    back_date(missed, CommitmentStatus.MISSED, closed=now - timedelta(days=3))
+    moved = make("Go with them to the housing office", now + timedelta(days=1))
+    commitments.commitment_renegotiate(
+        commitment=moved,
+        new_due_at=now + timedelta(days=4),
+        reason="The office changed its hours",
+        asked_by="participant",
+        by=peer.user,
+    )
+    cancelled = make("Drive to the Saturday group", now + timedelta(days=1))
+    commitments.commitment_close(
+        commitment=cancelled, outcome=CommitmentStatus.CANCELLED, by=peer.user
+    )
+
+    goal = goals.goal_create(
+        participant=person,
+        created_by=peer.user,
+        words="Find part-time work I enjoy",
+        why_it_matters="I want my days to have a shape again",
+        review_on=(now + timedelta(days=14)).date(),
+    )
+    for text in ("Update my resume", "Ask about the job fair", "Practice an interview"):
+        goals.goal_step_add(goal=goal, text=text, added_by=peer.user)
+    if first:
+        goals.goal_agree(goal=goal, seen=goals.words_digest(goal.words))
+        checkin_schedule_set(participant=person, every_weeks=2, weekday=0)
+    goals.goal_create(
+        participant=person,
+        created_by=peer.user,
+        words="Sleep before midnight most nights",
+        proposed_by="staff",
+    )
 
 
 def _history(agency, person, peer, rng, *, dips: bool, now) -> None:

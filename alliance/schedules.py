@@ -3,7 +3,7 @@ one reminder before it expires if it was not completed; expired unanswered check
 counted, and N missed in a row raise an alert."""
 
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -60,6 +60,8 @@ def checkin_schedule_set(
     )
     if local_time is not None:
         schedule.local_time = local_time
+    if isinstance(schedule.local_time, str):  # the model's default on a new row
+        schedule.local_time = time.fromisoformat(schedule.local_time)
     schedule.occurrence = 0
     schedule.participant = participant
     schedule.next_due_at = schedule_next_due(schedule, timezone.now())
