@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint lock clean
+.PHONY: run test lint lock clean messages
 
 # The venv is rebuilt when the declared dependencies or their pinned versions change.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -28,6 +28,16 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Translations: collect every string into locale/es/LC_MESSAGES/django.po, then compile the .mo
+# (both committed). Translate new entries in between (scripts/po-fill check lists them) and run
+# it again; tests/test_translations.py fails while any entry is untranslated.
+MESSAGES_IGNORE := --ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=var --ignore=build
+messages: $(VENV)/.installed
+	scripts/install-gettext
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py makemessages -l es --no-obsolete $(MESSAGES_IGNORE)
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py compilemessages -l es $(MESSAGES_IGNORE)
+	@$(PY) scripts/po-fill check || echo "Translate the entries above (scripts/po-fill), then run make messages again."
 
 # Re-resolve the newest allowed versions and pin them (commit constraints.txt afterwards).
 lock:
