@@ -99,6 +99,15 @@ class ParticipantForm(PeerChoiceMixin, forms.ModelForm):
     def clean_time_zone(self):
         return self.cleaned_data["time_zone"] or self.agency.time_zone
 
+    def clean_external_id(self):
+        """Record numbers are unique in the agency (the constraint includes the agency, which the
+        form does not show, so Django's own check would skip it)."""
+        external_id = self.cleaned_data["external_id"].strip()
+        clash = Participant.objects.filter(external_id=external_id).exclude(pk=self.instance.pk)
+        if external_id and clash.exists():
+            raise forms.ValidationError(_("Another participant already has this record number."))
+        return external_id
+
 
 class NewParticipantForm(ParticipantForm):
     language = forms.ChoiceField(label=_("Preferred language"), choices=LANGUAGE_CHOICES)

@@ -371,3 +371,10 @@ def test_personal_terms_reset_the_acknowledgement(admin_a_client, agency_a):
     )
     page = admin_a_client.get(f"{BASE}{participant.pk}/")
     assert "Version 1 not yet acknowledged" in page.text
+
+
+def test_a_duplicate_record_number_is_a_field_error_not_a_crash(admin_a_client, agency_a):
+    make_participant(agency_a, external_id="R-7")
+    response = admin_a_client.post(BASE + "new/", new_participant_form(external_id="R-7"))
+    assert response.status_code == 400
+    assert "already has this record number" in response.context["form"].errors["external_id"][0]

@@ -221,3 +221,15 @@ TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
 # (a worker that died mid-send), and how many attempts a message gets.
 RAPPORT_DELIVERY_STALE_SECONDS = env_int("RAPPORT_DELIVERY_STALE_SECONDS", 600)
 RAPPORT_DELIVERY_MAX_ATTEMPTS = 5
+
+# OpenAPI: one name per choice set used by the API.
+SPECTACULAR_SETTINGS = {
+    "ENUM_NAME_OVERRIDES": {
+        "PracticeEnum": "alliance.models.Practice.choices",
+        "CheckInChannelEnum": "alliance.models.Channel.choices",
+        "ContactChannelEnum": "participants.models.Channel.choices",
+        "ParticipantStatusEnum": "participants.models.ParticipantStatus.choices",
+        "AlertStatusEnum": "alliance.models.AlertStatus.choices",
+        "CheckInRequestStatusEnum": "alliance.api.REQUEST_STATUSES",
+    },
+}
