@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint lock clean messages
+.PHONY: run test lint lock clean bench load messages
 
 # The venv is rebuilt when the declared dependencies or their pinned versions change.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -38,6 +38,16 @@ messages: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py makemessages -l es --no-obsolete $(MESSAGES_IGNORE)
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py compilemessages -l es $(MESSAGES_IGNORE)
 	@$(PY) scripts/po-fill check || echo "Translate the entries above (scripts/po-fill), then run make messages again."
+
+# Benchmarks against their floors (not part of `make test`): recreates the database
+# rapport_bench on the local PostgreSQL, uses Redis db 5, writes docs/benchmarks.md.
+# More: make bench BENCH_ARGS='--dispatch 100000 --others 1000x1000x4'
+bench: $(VENV)/.installed
+	DJANGO_SETTINGS_MODULE=bench.settings $(PY) -m bench run $(BENCH_ARGS)
+
+# The full load run: 100 simulated participants for 60 s against gunicorn (rapport_bench).
+load: $(VENV)/.installed
+	DJANGO_SETTINGS_MODULE=bench.settings $(PY) -m bench load $(BENCH_ARGS)
 
 # Re-resolve the newest allowed versions and pin them (commit constraints.txt afterwards).
 lock:

@@ -1,0 +1,68 @@
+"""The floors of benchmark 2: one raw SQL statement each that computes the same figures as
+the agency dashboard (alliance/reports.py) and the first caseload page
+(participants/selectors.py)."""
+
+DASHBOARD = """
+WITH period_requests AS (
+    SELECT count(*) AS created, count(*) FILTER (WHERE completed_at IS NOT NULL) AS completed
+    FROM alliance_checkinrequest
+    WHERE agency_id = %(agency)s AND created_at >= %(start)s AND created_at < %(end)s
+      AND revoked_at IS NULL
+), period_responses AS (
+    SELECT count(*) AS responses, avg(percent) AS average,
+           count(*) FILTER (WHERE percent IS NULL) AS unscored,
+           count(*) FILTER (WHERE percent >= 0 AND percent < 50) AS under_50,
+           count(*) FILTER (WHERE percent >= 50 AND percent < 70) AS b50_69,
+           count(*) FILTER (WHERE percent >= 70 AND percent < 85) AS b70_84,
+           count(*) FILTER (WHERE percent >= 85 AND percent < 101) AS b85_100
+    FROM alliance_checkinresponse
+    WHERE agency_id = %(agency)s AND submitted_at >= %(start)s AND submitted_at < %(end)s
+), caseloads AS (
+    SELECT assigned_peer_id AS peer, count(*) AS n FROM participants_participant
+    WHERE agency_id = %(agency)s AND status <> 'discharged' GROUP BY 1
+), peer_responses AS (
+    SELECT p.assigned_peer_id AS peer, count(*) AS n, avg(r.percent) AS average
+    FROM alliance_checkinresponse r JOIN participants_participant p ON p.id = r.participant_id
+    WHERE r.agency_id = %(agency)s AND r.submitted_at >= %(start)s AND r.submitted_at < %(end)s
+    GROUP BY 1
+), peer_alerts AS (
+    SELECT p.assigned_peer_id AS peer, count(*) AS n
+    FROM alliance_alert a JOIN participants_participant p ON p.id = a.participant_id
+    WHERE a.agency_id = %(agency)s AND a.status <> 'resolved' GROUP BY 1
+), peers AS (
+    SELECT m.id AS peer FROM agencies_membership m
+    WHERE m.agency_id = %(agency)s AND m.role = 'peer' AND m.is_active
+    UNION SELECT peer FROM caseloads UNION SELECT peer FROM peer_responses
+    UNION SELECT peer FROM peer_alerts
+)
+SELECT (SELECT row_to_json(q) FROM period_requests q),
+       (SELECT row_to_json(q) FROM period_responses q),
+       (SELECT count(*) FROM alliance_alert
+        WHERE agency_id = %(agency)s AND status <> 'resolved'),
+       (SELECT json_agg(json_build_object(
+            'peer', peers.peer,
+            'name', coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''), u.email),
+            'caseload', coalesce(c.n, 0), 'responses', coalesce(r.n, 0),
+            'average', round(r.average::numeric, 1), 'open_alerts', coalesce(a.n, 0)))
+        FROM peers
+        LEFT JOIN caseloads c ON c.peer IS NOT DISTINCT FROM peers.peer
+        LEFT JOIN peer_responses r ON r.peer IS NOT DISTINCT FROM peers.peer
+        LEFT JOIN peer_alerts a ON a.peer IS NOT DISTINCT FROM peers.peer
+        LEFT JOIN agencies_membership m ON m.id = peers.peer
+        LEFT JOIN agencies_user u ON u.id = m.user_id)
+"""
+
+CASELOAD = """
+SELECT p.id, p.preferred_name, p.pronouns, p.status, p.enrolled_on, u.first_name, u.last_name,
+       u.email, last.at AS last_contact_at, count(*) OVER () AS total
+FROM participants_participant p
+LEFT JOIN agencies_membership m ON m.id = p.assigned_peer_id
+LEFT JOIN agencies_user u ON u.id = m.user_id
+LEFT JOIN LATERAL (
+    SELECT max(c.occurred_at) AS at FROM participants_contact c
+    WHERE c.agency_id = p.agency_id AND c.participant_id = p.id
+) last ON true
+WHERE p.agency_id = %(agency)s
+ORDER BY p.preferred_name, p.id
+LIMIT 25
+"""
