@@ -1,24 +1,26 @@
 """REST endpoints for check-ins: requests (the link URL is in the create response only),
 responses (read), instruments (read, with items) and alerts (read, acknowledge, resolve).
 
-Goals and commitments get their endpoints here once their models exist in alliance/models.py
-(see the GOALS AND COMMITMENTS section at the end)."""
+Also commitments (with kept / missed / cancel / renegotiate actions) and goals."""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from agencies.api.errors import Conflict
 from agencies.api.filters import DateTimeFilter, IdFilter
 from agencies.api.schema import api_doc
 from agencies.api.viewsets import AgencyScopedViewSet
+from agencies.models import Membership
 
-from . import services
+from . import commitments, goals, services
 from .models import (
     Alert,
     AlertRule,
@@ -26,9 +28,16 @@ from .models import (
     Channel,
     CheckInRequest,
     CheckInResponse,
+    Commitment,
+    CommitmentEvent,
+    CommitmentStatus,
+    GoalStatus,
+    GoalStep,
     Instrument,
     InstrumentItem,
     Practice,
+    ProposedBy,
+    RecoveryGoal,
     RepairChoice,
 )
 
@@ -407,7 +416,312 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AgencyScope
         return Response(AlertSerializer(alert).data)
 
 
-# GOALS AND COMMITMENTS -----------------------------------------------------------------------
-# Reserved: GoalViewSet and CommitmentViewSet (with kept / missed / renegotiate / cancel
-# actions through alliance.services) belong here once their models exist in alliance/models.py,
-# registered in config/api_urls.py and given a builder in tests/test_api_cross_agency.py.
+# Commitments ---------------------------------------------------------------------------------
+
+
+class CommitmentEventSerializer(serializers.ModelSerializer):
+    asked_by = serializers.CharField(read_only=True, help_text="participant, staff, or empty")
+
+    class Meta:
+        model = CommitmentEvent
+        fields = ["kind", "at", "by_participant", "old_due_at", "new_due_at", "asked_by", "reason"]
+        read_only_fields = fields
+
+
+class CommitmentSerializer(serializers.ModelSerializer):
+    participant = serializers.IntegerField(source="participant_id", read_only=True)
+    staff = serializers.IntegerField(source="staff_id", read_only=True, allow_null=True)
+    events = CommitmentEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "id",
+            "participant",
+            "promised_by",
+            "staff",
+            "what",
+            "due_at",
+            "version",
+            "status",
+            "kept_on_time",
+            "renegotiated",
+            "participant_says_kept",
+            "closed_at",
+            "created_at",
+            "events",
+        ]
+        read_only_fields = fields
+
+
+class CommitmentCreateSerializer(serializers.Serializer):
+    participant = serializers.IntegerField(min_value=1)
+    promised_by = serializers.ChoiceField(choices=ProposedBy.choices, default=ProposedBy.STAFF)
+    staff = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="The staff member (membership id) who promised; defaults to the signed-in one.",
+    )
+    what = serializers.CharField(max_length=300)
+    due_at = serializers.DateTimeField()
+
+    def validate_due_at(self, value):
+        if value <= timezone.now():
+            raise serializers.ValidationError("Choose a time in the future.")
+        return value
+
+    def validate(self, attrs):
+        view = self.context["view"]
+        participant = view.visible_participants().filter(pk=attrs["participant"]).first()
+        if participant is None:
+            raise serializers.ValidationError({"participant": ["No such participant."]})
+        attrs["participant"] = participant
+        staff = view.membership
+        if "staff" in attrs:
+            staff = Membership.objects.filter(pk=attrs["staff"], is_active=True).first()
+            if staff is None:
+                raise serializers.ValidationError({"staff": ["No such active staff member."]})
+        if attrs["promised_by"] == ProposedBy.STAFF and staff is None:
+            raise serializers.ValidationError({"staff": ["Say which staff member promised."]})
+        attrs["staff"] = staff
+        return attrs
+
+
+class CommitmentRenegotiateSerializer(serializers.Serializer):
+    new_due_at = serializers.DateTimeField()
+    asked_by = serializers.ChoiceField(choices=ProposedBy.choices)
+    reason = serializers.CharField(max_length=300)
+
+    def validate_new_due_at(self, value):
+        if value <= timezone.now():
+            raise serializers.ValidationError("Choose a time in the future.")
+        return value
+
+
+class CommitmentFilter(filters.FilterSet):
+    participant = IdFilter(field_name="participant_id")
+    status = filters.ChoiceFilter(choices=CommitmentStatus.choices)
+
+    class Meta:
+        model = Commitment
+        fields = ["participant", "status"]
+
+
+@extend_schema_view(
+    list=api_doc(
+        summary="List commitments with their ledger", response=CommitmentSerializer(many=True)
+    ),
+    retrieve=api_doc(
+        summary="Get a commitment with its ledger", response=CommitmentSerializer, codes=(404,)
+    ),
+)
+class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AgencyScopedViewSet):
+    """Consistency commitments, with the ledger's state changes as actions."""
+
+    model = Commitment
+    serializer_class = CommitmentSerializer
+    filterset_class = CommitmentFilter
+
+    def scoped_queryset(self):
+        rows = Commitment.objects.prefetch_related("events").order_by("due_at", "id")
+        if self.membership is not None and not self.membership.sees_whole_agency:
+            rows = rows.filter(participant__in=self.visible_participants())
+        return rows
+
+    @api_doc(
+        summary="Record a commitment (its reminders are scheduled)",
+        request=CommitmentCreateSerializer,
+        response=CommitmentSerializer,
+        status=201,
+        codes=(409,),
+    )
+    def create(self, request):
+        write = CommitmentCreateSerializer(data=request.data, context=self.get_serializer_context())
+        write.is_valid(raise_exception=True)
+        data = write.validated_data
+        commitment = commitments.commitment_create(
+            participant=data["participant"],
+            promised_by=data["promised_by"],
+            staff=data["staff"],
+            what=data["what"],
+            due_at=data["due_at"],
+            created_by=self.actor,
+            request=request,
+        )
+        return Response(
+            CommitmentSerializer(self._fresh(commitment)).data, status=status.HTTP_201_CREATED
+        )
+
+    def _fresh(self, commitment):
+        return Commitment.objects.prefetch_related("events").get(pk=commitment.pk)
+
+    def _close(self, request, outcome):
+        commitment = self.get_object()
+        try:
+            commitments.commitment_close(
+                commitment=commitment, outcome=outcome, by=self.actor, request=request
+            )
+        except commitments.CommitmentClosed:
+            raise Conflict("This commitment is already closed.") from None
+        return Response(CommitmentSerializer(self._fresh(commitment)).data)
+
+    @api_doc(
+        summary="Mark kept (on time if by the due time plus the agency's grace)",
+        request=None,
+        response=CommitmentSerializer,
+        codes=(404, 409),
+    )
+    @action(detail=True, methods=["post"])
+    def kept(self, request, pk=None):
+        return self._close(request, CommitmentStatus.KEPT)
+
+    @api_doc(summary="Mark missed", request=None, response=CommitmentSerializer, codes=(404, 409))
+    @action(detail=True, methods=["post"])
+    def missed(self, request, pk=None):
+        return self._close(request, CommitmentStatus.MISSED)
+
+    @api_doc(
+        summary="Cancel (pending reminders are cancelled)",
+        request=None,
+        response=CommitmentSerializer,
+        codes=(404, 409),
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._close(request, CommitmentStatus.CANCELLED)
+
+    @api_doc(
+        summary="Move to a new time; reminders are rescheduled",
+        request=CommitmentRenegotiateSerializer,
+        response=CommitmentSerializer,
+        codes=(404, 409),
+    )
+    @action(detail=True, methods=["post"])
+    def renegotiate(self, request, pk=None):
+        commitment = self.get_object()
+        write = CommitmentRenegotiateSerializer(data=request.data)
+        write.is_valid(raise_exception=True)
+        data = write.validated_data
+        try:
+            commitments.commitment_renegotiate(
+                commitment=commitment,
+                new_due_at=data["new_due_at"],
+                reason=data["reason"],
+                asked_by=data["asked_by"],
+                by=self.actor,
+                request=request,
+            )
+        except commitments.CommitmentClosed:
+            raise Conflict("This commitment is already closed.") from None
+        return Response(CommitmentSerializer(self._fresh(commitment)).data)
+
+
+# Goals -------------------------------------------------------------------------------------
+
+
+class GoalStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GoalStep
+        fields = ["id", "position", "text", "done_at"]
+        read_only_fields = fields
+
+
+class GoalSerializer(serializers.ModelSerializer):
+    participant = serializers.IntegerField(source="participant_id", read_only=True)
+    steps = GoalStepSerializer(many=True, read_only=True)
+    needs_agreement = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = RecoveryGoal
+        fields = [
+            "id",
+            "participant",
+            "words",
+            "why_it_matters",
+            "proposed_by",
+            "status",
+            "review_on",
+            "agreed_at",
+            "needs_agreement",
+            "steps",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class GoalCreateSerializer(serializers.Serializer):
+    participant = serializers.IntegerField(min_value=1)
+    words = serializers.CharField(
+        max_length=1000, help_text="The goal, in the participant's own words."
+    )
+    why_it_matters = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default=""
+    )
+    proposed_by = serializers.ChoiceField(
+        choices=ProposedBy.choices, default=ProposedBy.PARTICIPANT
+    )
+    review_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+    def validate_review_on(self, value):
+        if value is not None and value < timezone.localdate():
+            raise serializers.ValidationError("Choose today or a later date.")
+        return value
+
+    def validate(self, attrs):
+        participant = (
+            self.context["view"].visible_participants().filter(pk=attrs["participant"]).first()
+        )
+        if participant is None:
+            raise serializers.ValidationError({"participant": ["No such participant."]})
+        attrs["participant"] = participant
+        return attrs
+
+
+class GoalFilter(filters.FilterSet):
+    participant = IdFilter(field_name="participant_id")
+    status = filters.ChoiceFilter(choices=GoalStatus.choices)
+
+    class Meta:
+        model = RecoveryGoal
+        fields = ["participant", "status"]
+
+
+@extend_schema_view(
+    list=api_doc(summary="List goals with their steps", response=GoalSerializer(many=True)),
+    retrieve=api_doc(summary="Get a goal with its steps", response=GoalSerializer, codes=(404,)),
+)
+class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AgencyScopedViewSet):
+    """Collaborative goals, read and created here; participants agree through their portal."""
+
+    model = RecoveryGoal
+    serializer_class = GoalSerializer
+    filterset_class = GoalFilter
+
+    def scoped_queryset(self):
+        rows = RecoveryGoal.objects.prefetch_related("steps").order_by("-created_at", "-id")
+        if self.membership is not None and not self.membership.sees_whole_agency:
+            rows = rows.filter(participant__in=self.visible_participants())
+        return rows
+
+    @api_doc(
+        summary="Propose a goal (the participant agrees to it through their portal link)",
+        request=GoalCreateSerializer,
+        response=GoalSerializer,
+        status=201,
+        codes=(409,),
+    )
+    def create(self, request):
+        write = GoalCreateSerializer(data=request.data, context=self.get_serializer_context())
+        write.is_valid(raise_exception=True)
+        data = write.validated_data
+        goal = goals.goal_create(
+            participant=data["participant"],
+            created_by=self.actor,
+            words=data["words"],
+            why_it_matters=data["why_it_matters"],
+            proposed_by=data["proposed_by"],
+            review_on=data["review_on"],
+            request=request,
+        )
+        goal = RecoveryGoal.objects.prefetch_related("steps").get(pk=goal.pk)
+        return Response(GoalSerializer(goal).data, status=status.HTTP_201_CREATED)

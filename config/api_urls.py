@@ -10,6 +10,8 @@ from alliance.api import (
     AlertViewSet,
     CheckInRequestViewSet,
     CheckInResponseViewSet,
+    CommitmentViewSet,
+    GoalViewSet,
     InstrumentViewSet,
 )
 from participants.api import ContactViewSet, ParticipantViewSet
@@ -20,7 +22,8 @@ router.register("checkin-requests", CheckInRequestViewSet, basename="api-checkin
 router.register("checkin-responses", CheckInResponseViewSet, basename="api-checkinresponse")
 router.register("instruments", InstrumentViewSet, basename="api-instrument")
 router.register("alerts", AlertViewSet, basename="api-alert")
-# Goals and commitments: register their viewsets here when alliance/models.py has them.
+router.register("commitments", CommitmentViewSet, basename="api-commitment")
+router.register("goals", GoalViewSet, basename="api-goal")
 
 v1 = [
     *router.urls,

@@ -462,3 +462,64 @@ def test_admin_creates_lists_and_revokes_keys_in_the_browser(
     revoked = admin_a_client.post(f"{url}{key.pk}/revoke/")
     assert revoked.status_code == 302
     assert api_client(raw).get(f"{V1}/instruments/").status_code == 401
+
+
+# Commitments and goals --------------------------------------------------------------------------
+
+
+def test_commitments_through_the_api_keep_the_ledger(agency_a, peer_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    participant = make_participant(agency_a, peer=peer_a)
+    client = api_client(make_api_key(agency_a)[1])
+    due = (timezone.now() + timedelta(days=2)).isoformat()
+    created = client.post(
+        "/api/v1/commitments/",
+        {
+            "participant": participant.pk,
+            "what": "Call on Friday",
+            "due_at": due,
+            "staff": peer_a.pk,
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    commitment_id = created.json()["id"]
+    later = (timezone.now() + timedelta(days=3)).isoformat()
+    moved = client.post(
+        f"/api/v1/commitments/{commitment_id}/renegotiate/",
+        {"new_due_at": later, "asked_by": "participant", "reason": "Clinic day"},
+        format="json",
+    )
+    assert moved.status_code == 200 and moved.json()["version"] == 2
+    kept = client.post(f"/api/v1/commitments/{commitment_id}/kept/")
+    assert kept.json()["status"] == "kept" and kept.json()["kept_on_time"] is True
+    again = client.post(f"/api/v1/commitments/{commitment_id}/missed/")
+    assert again.status_code == 409 and again.json()["error"]["code"]
+    assert [e["kind"] for e in kept.json()["events"]] == ["created", "renegotiated", "kept"]
+    past = client.post(
+        "/api/v1/commitments/",
+        {
+            "participant": participant.pk,
+            "what": "x",
+            "due_at": "2020-01-01T00:00:00Z",
+            "staff": peer_a.pk,
+        },
+        format="json",
+    )
+    assert past.status_code == 400 and "due_at" in past.json()["error"]["fields"]
+
+
+def test_goals_through_the_api(agency_a, peer_a):
+    participant = make_participant(agency_a, peer=peer_a)
+    client = api_client(make_api_key(agency_a)[1])
+    created = client.post(
+        "/api/v1/goals/",
+        {"participant": participant.pk, "words": "Walk every morning"},
+        format="json",
+    )
+    assert created.status_code == 201 and created.json()["needs_agreement"] is True
+    listed = client.get(f"/api/v1/goals/?participant={participant.pk}").json()
+    assert [g["words"] for g in listed["results"]] == ["Walk every morning"]

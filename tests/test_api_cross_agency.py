@@ -12,6 +12,8 @@ from .factories import (
     make_api_key,
     make_checkin_request,
     make_checkin_response,
+    make_commitment,
+    make_goal,
     make_participant,
 )
 from .routes import all_routes
@@ -27,6 +29,8 @@ BUILDERS = {
         "alliance.services", fromlist=["x"]
     ).instrument_install_default(agency=agency),
     "alerts": lambda agency: make_alert(make_participant(agency)),
+    "commitments": lambda agency: make_commitment(make_participant(agency)),
+    "goals": lambda agency: make_goal(make_participant(agency)),
 }
 # URL keyword arguments naming a parent object: keyword -> resource.
 PARENT_KWARGS = {"participant_pk": "participants"}

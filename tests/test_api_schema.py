@@ -23,6 +23,8 @@ from .factories import (
     make_api_key,
     make_checkin_request,
     make_checkin_response,
+    make_commitment,
+    make_goal,
     make_member,
     make_participant,
 )
@@ -127,6 +129,8 @@ def world(db, agency_a, settings, wsgi_keeps_the_test_connection):
         "checkin-responses": response.pk,
         "instruments": instrument.pk,
         "alerts": alert.pk,
+        "commitments": make_commitment(participant, staff=peer).pk,
+        "goals": make_goal(participant).pk,
     }
     return SimpleNamespace(raw_key=make_api_key(agency_a)[1], ids=ids, participant=participant)
 

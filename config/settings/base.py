@@ -222,14 +222,22 @@ TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
 RAPPORT_DELIVERY_STALE_SECONDS = env_int("RAPPORT_DELIVERY_STALE_SECONDS", 600)
 RAPPORT_DELIVERY_MAX_ATTEMPTS = 5
 
-# OpenAPI: one name per choice set used by the API.
+# OpenAPI (drf-spectacular): the document at /api/schema/, and one name per choice set.
 SPECTACULAR_SETTINGS = {
+    "TITLE": "Rapport API",
+    "DESCRIPTION": "The REST API for integrators. Every request acts inside one agency: the "
+    'API key\'s. Errors share one body: `{"error": {"code", "message", "fields"}}`.',
+    "VERSION": "1.0.0",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
     "ENUM_NAME_OVERRIDES": {
-        "PracticeEnum": "alliance.models.Practice.choices",
-        "CheckInChannelEnum": "alliance.models.Channel.choices",
-        "ContactChannelEnum": "participants.models.Channel.choices",
-        "ParticipantStatusEnum": "participants.models.ParticipantStatus.choices",
-        "AlertStatusEnum": "alliance.models.AlertStatus.choices",
+        "ParticipantStatusEnum": "participants.models.ParticipantStatus",
+        "ContactChannelEnum": "participants.models.Channel",
+        "CheckInChannelEnum": "alliance.models.Channel",
+        "CheckInRequestChannelEnum": "alliance.api.API_CHANNEL_CHOICES",
         "CheckInRequestStatusEnum": "alliance.api.REQUEST_STATUSES",
+        "AlertStatusEnum": "alliance.models.AlertStatus",
+        "PracticeEnum": "alliance.models.Practice",
+        "ProposedByEnum": "alliance.models.ProposedBy",
     },
 }
