@@ -58,7 +58,7 @@ def write(results: dict) -> None:
         "Written by `make bench` (`python -m bench run`, code in `bench/`), which recreates "
         "the database `rapport_bench` on the local PostgreSQL, uses Redis db 5, and runs each "
         "benchmark against its floor in the same run on the same server. Rerun with "
-        "`make bench` (about half an hour here); `make bench BENCH_ARGS='--dispatch 100000 "
+        "`make bench` (about ten minutes here); `make bench BENCH_ARGS='--dispatch 100000 "
         "--others 1000x1000x4'` for the issue's full sizes. Raw numbers: "
         "`var/bench/results.json`.",
         "",
@@ -184,7 +184,8 @@ def write(results: dict) -> None:
                 f"{p['sql_alone_ms']} / {p['sql_with_others_ms']} |"
             )
         details.append("")
-    notes = results.get("notes", [])
+    notes = results.get("notes", "")
+    notes = [notes] if isinstance(notes, str) else notes
     DOC.write_text(
         "\n".join(lines + rows + [""] + details + notes).rstrip() + "\n", encoding="utf-8"
     )

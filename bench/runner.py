@@ -19,7 +19,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agencies.models import Membership, Role
@@ -127,7 +126,10 @@ def _page_vs_sql(client, url, statement, params, repeat) -> dict:
             cursor.execute(statement, params)
             cursor.fetchall()
 
-    with CaptureQueriesContext(connection) as queries:
+    queries = []  # every statement the page runs (execute_wrapper sees them all)
+    with connection.execute_wrapper(
+        lambda run, sql_, *rest: queries.append(sql_) or run(sql_, *rest)
+    ):
         page()
     page_s = _time(page, repeat)
     sql_s = _time(raw, repeat)

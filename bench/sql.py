@@ -22,12 +22,14 @@ WITH period_requests AS (
     WHERE agency_id = %(agency)s AND status <> 'discharged' GROUP BY 1
 ), peer_responses AS (
     SELECT p.assigned_peer_id AS peer, count(*) AS n, avg(r.percent) AS average
-    FROM alliance_checkinresponse r JOIN participants_participant p ON p.id = r.participant_id
+    FROM alliance_checkinresponse r
+    JOIN participants_participant p ON p.id = r.participant_id AND p.agency_id = %(agency)s
     WHERE r.agency_id = %(agency)s AND r.submitted_at >= %(start)s AND r.submitted_at < %(end)s
     GROUP BY 1
 ), peer_alerts AS (
     SELECT p.assigned_peer_id AS peer, count(*) AS n
-    FROM alliance_alert a JOIN participants_participant p ON p.id = a.participant_id
+    FROM alliance_alert a
+    JOIN participants_participant p ON p.id = a.participant_id AND p.agency_id = %(agency)s
     WHERE a.agency_id = %(agency)s AND a.status <> 'resolved' GROUP BY 1
 ), peers AS (
     SELECT m.id AS peer FROM agencies_membership m
