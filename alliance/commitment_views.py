@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from agencies.submissions import stores_once
 from agencies.tenancy import agency_scope, find_by_token
 from participants.models import CulturalProfile
 from participants.selectors import participants_visible_to
@@ -39,6 +40,7 @@ def _participant(request, participant_id):
 
 
 @require_http_methods(["GET", "POST"])
+@stores_once
 def participant_commitments(request, agency_slug, participant_id):
     participant = _participant(request, participant_id)
     form = CommitmentForm(request.POST or None)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from agencies.submissions import stores_once
 from participants.selectors import participants_visible_to
 from participants.services import participant_viewed
 
@@ -75,6 +76,7 @@ def checkin_request_revoke(request, agency_slug, participant_id, request_id):
 
 
 @require_http_methods(["GET", "POST"])
+@stores_once
 def checkin_paper_enter(request, agency_slug, participant_id):
     """Enter a check-in the participant filled in on paper (stored as channel 'paper')."""
     participant = _participant(request, participant_id)

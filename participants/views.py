@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agencies.decorators import agency_role_required
 from agencies.models import AuditEvent, Role
+from agencies.submissions import stores_once
 from alliance.consistency import consistency_for
 
 from . import selectors, services
@@ -83,6 +84,7 @@ def caseload(request, agency_slug):
 
 
 @require_http_methods(["GET", "POST"])
+@stores_once
 def participant_create(request, agency_slug):
     form = NewParticipantForm(request.POST or None, agency=request.agency)
     if request.membership.role == Role.PEER:
@@ -176,6 +178,7 @@ def profile_edit(request, agency_slug, participant_id):
 
 
 @require_http_methods(["GET", "POST"])
+@stores_once
 def contact_create(request, agency_slug, participant_id):
     participant = _participant(request, participant_id)
     form = ContactForm(request.POST or None)
@@ -309,6 +312,7 @@ def consents(request, agency_slug, participant_id):
 
 
 @require_http_methods(["GET", "POST"])
+@stores_once
 def disclosure_create(request, agency_slug, participant_id):
     participant = _participant(request, participant_id)
     form = DisclosureConsentForm(
@@ -431,6 +435,7 @@ def participant_audit(request, agency_slug, participant_id):
 
 @ADMINS
 @require_http_methods(["GET", "POST"])
+@stores_once
 def boundary_templates(request, agency_slug):
     current = selectors.boundary_template_current()
     form = BoundaryTemplateForm(

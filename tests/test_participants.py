@@ -378,3 +378,31 @@ def test_a_duplicate_record_number_is_a_field_error_not_a_crash(admin_a_client, 
     response = admin_a_client.post(BASE + "new/", new_participant_form(external_id="R-7"))
     assert response.status_code == 400
     assert "already has this record number" in response.context["form"].errors["external_id"][0]
+
+
+def test_a_double_submit_stores_one_participant(admin_a_client, agency_a):
+    form = new_participant_form(submission="a1b2c3")
+    first = admin_a_client.post(BASE + "new/", form)
+    second = admin_a_client.post(BASE + "new/", form)
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == first["Location"]  # to the participant made the first time
+    with agency_scope(agency_a):
+        assert Participant.objects.count() == 1
+
+
+def test_a_corrected_resubmit_with_the_same_id_is_stored(admin_a_client, agency_a):
+    bad = admin_a_client.post(BASE + "new/", new_participant_form(phone="12", submission="x9"))
+    assert bad.status_code == 400 and 'name="submission" value="x9"' in bad.text
+    good = admin_a_client.post(BASE + "new/", new_participant_form(submission="x9"))
+    assert good.status_code == 302
+    with agency_scope(agency_a):
+        assert Participant.objects.count() == 1
+
+
+def test_logging_the_same_contact_twice_stores_it_once(peer_a_client, agency_a, peer_a):
+    participant = make_participant(agency_a, peer=peer_a)
+    form = {"occurred_at": "2026-11-20T15:30", "kind": "call", "note": "", "submission": "c1"}
+    peer_a_client.post(f"{BASE}{participant.pk}/contacts/new/", form)
+    peer_a_client.post(f"{BASE}{participant.pk}/contacts/new/", form)
+    with agency_scope(agency_a):
+        assert Contact.objects.count() == 1
