@@ -1,7 +1,7 @@
 """Reads for participants. Every lookup of a participant from a request goes through
 `participants_visible_to`, so a peer cannot reach someone outside their caseload (404)."""
 
-from django.db.models import F, Max, QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from agencies.models import Membership, Role
@@ -11,6 +11,7 @@ from .models import (
     BoundaryAgreement,
     BoundaryTemplate,
     ChannelConsent,
+    Contact,
     CulturalProfile,
     LanguageTerm,
     Participant,
@@ -43,11 +44,16 @@ def caseload(
     peer_id: int | None = None,
     sort: str = "name",
 ) -> QuerySet[Participant]:
-    """The caseload page's rows, each with `last_contact_at`, in a constant number of queries."""
+    """The caseload page's rows, each with `last_contact_at`, in a constant number of queries.
+
+    The last contact is a correlated subquery (an index lookup per row) rather than a grouped
+    join: PostgreSQL then computes it only for the page's rows, and the paginator's count
+    leaves it out, unless the page is sorted by it."""
+    last_contact = Contact.objects.filter(participant=OuterRef("pk")).order_by("-occurred_at")
     rows = (
         participants_visible_to(membership)
         .select_related("assigned_peer__user")
-        .annotate(last_contact_at=Max("contacts__occurred_at"))
+        .annotate(last_contact_at=Subquery(last_contact.values("occurred_at")[:1]))
     )
     if search:
         rows = rows.filter(preferred_name__icontains=search)
