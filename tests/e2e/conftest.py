@@ -177,3 +177,15 @@ def sign_in(page, email: str, password: str, *, totp_secret: str | None = None) 
         page.locator("input[name=code]").fill(totp_code(totp_secret))
         page.locator("main button[type=submit]", has_text="Sign In").click()
     page.wait_for_url(lambda url: "/accounts/" not in url)
+
+
+def assert_no_axe_violations_scripted(new_page, page, **context_options) -> None:
+    """axe-core for a page opened with JavaScript disabled. axe waits on timers, and timers never
+    fire in a context without JavaScript (`axe.run` would hang), so the same address is opened
+    in a fresh context with JavaScript and checked there. Only for pages whose GET changes
+    nothing (check-in and portal links are such pages)."""
+    options = {"viewport": page.viewport_size, **context_options}
+    scripted = new_page(**options)
+    scripted.goto(page.url)
+    assert_no_axe_violations(scripted)
+    scripted.context.close()
