@@ -148,10 +148,7 @@ class CheckInRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ag
     idempotency_redact = ("url",)
 
     def scoped_queryset(self):
-        rows = CheckInRequest.objects.all()
-        if self.membership is not None and not self.membership.sees_whole_agency:
-            rows = rows.filter(participant__in=self.visible_participants())
-        return rows
+        return self.of_visible_participants(CheckInRequest.objects.all())
 
     @api_doc(
         summary="Create a check-in request; the response carries its link, once",
@@ -257,10 +254,7 @@ class CheckInResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, A
     filterset_class = CheckInResponseFilter
 
     def scoped_queryset(self):
-        rows = CheckInResponse.objects.all()
-        if self.membership is not None and not self.membership.sees_whole_agency:
-            rows = rows.filter(participant__in=self.visible_participants())
-        return rows
+        return self.of_visible_participants(CheckInResponse.objects.all())
 
 
 # Instruments ---------------------------------------------------------------------------------
@@ -383,10 +377,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AgencyScope
     filterset_class = AlertFilter
 
     def scoped_queryset(self):
-        rows = Alert.objects.all()
-        if self.membership is not None and not self.membership.sees_whole_agency:
-            rows = rows.filter(participant__in=self.visible_participants())
-        return rows
+        return self.of_visible_participants(Alert.objects.all())
 
     @api_doc(
         summary="Acknowledge an open alert", request=None, response=AlertSerializer, codes=(404,)
@@ -523,10 +514,9 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Agency
     filterset_class = CommitmentFilter
 
     def scoped_queryset(self):
-        rows = Commitment.objects.prefetch_related("events").order_by("due_at", "id")
-        if self.membership is not None and not self.membership.sees_whole_agency:
-            rows = rows.filter(participant__in=self.visible_participants())
-        return rows
+        return self.of_visible_participants(
+            Commitment.objects.prefetch_related("events").order_by("due_at", "id")
+        )
 
     @api_doc(
         summary="Record a commitment (its reminders are scheduled)",
@@ -698,10 +688,9 @@ class GoalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AgencyScoped
     filterset_class = GoalFilter
 
     def scoped_queryset(self):
-        rows = RecoveryGoal.objects.prefetch_related("steps").order_by("-created_at", "-id")
-        if self.membership is not None and not self.membership.sees_whole_agency:
-            rows = rows.filter(participant__in=self.visible_participants())
-        return rows
+        return self.of_visible_participants(
+            RecoveryGoal.objects.prefetch_related("steps").order_by("-created_at", "-id")
+        )
 
     @api_doc(
         summary="Propose a goal (the participant agrees to it through their portal link)",

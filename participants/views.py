@@ -54,6 +54,11 @@ def _participant(request, participant_id: int, *, viewed: str | None = None) -> 
     return participant
 
 
+def _back_to(participant: Participant, page: str = "participant_detail"):
+    """Redirect to one of the participant's pages (after a successful POST)."""
+    return redirect(page, agency_slug=participant.agency.slug, participant_id=participant.pk)
+
+
 def _status(form) -> int:
     return 400 if form.is_bound and form.errors else 200
 
@@ -103,9 +108,7 @@ def participant_create(request, agency_slug):
             form.add_error(None, error)
         else:
             messages.success(request, _("Participant added."))
-            return redirect(
-                "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
-            )
+            return _back_to(participant, "participant_detail")
     return render(
         request,
         "participants/participant_form.html",
@@ -148,9 +151,7 @@ def participant_edit(request, agency_slug, participant_id):
             form.add_error(None, error)
         else:
             messages.success(request, _("Saved."))
-            return redirect(
-                "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
-            )
+            return _back_to(participant, "participant_detail")
     return render(
         request,
         "participants/participant_form.html",
@@ -166,9 +167,7 @@ def profile_edit(request, agency_slug, participant_id):
     if request.method == "POST" and form.is_valid():
         services.profile_update(form=form, changed_by=request.user, request=request)
         messages.success(request, _("Profile saved."))
-        return redirect(
-            "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
-        )
+        return _back_to(participant, "participant_detail")
     return render(
         request,
         "participants/profile_form.html",
@@ -196,9 +195,7 @@ def contact_create(request, agency_slug, participant_id):
             )
         else:
             messages.success(request, _("Contact logged."))
-        return redirect(
-            "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
-        )
+        return _back_to(participant, "participant_detail")
     hints = selectors.hints_for(form.data.get("note", "")) if form.is_bound else []
     return render(
         request,
@@ -232,9 +229,7 @@ def participant_transfer(request, agency_slug, participant_id):
             request=request,
         )
         messages.success(request, _("Participant transferred."))
-        return redirect(
-            "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
-        )
+        return _back_to(participant, "participant_detail")
     return render(
         request,
         "participants/simple_form.html",
@@ -263,9 +258,7 @@ def participant_status(request, agency_slug, participant_id):
             request=request,
         )
         messages.success(request, _("Status changed."))
-        return redirect(
-            "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
-        )
+        return _back_to(participant, "participant_detail")
     return render(
         request,
         "participants/simple_form.html",
@@ -296,9 +289,7 @@ def consents(request, agency_slug, participant_id):
                 request=request,
             )
         messages.success(request, _("Contact consent saved."))
-        return redirect(
-            "participant_consents", agency_slug=request.agency.slug, participant_id=participant.pk
-        )
+        return _back_to(participant, "participant_consents")
     return render(
         request,
         "participants/consents.html",
@@ -323,9 +314,7 @@ def disclosure_create(request, agency_slug, participant_id):
             participant=participant, created_by=request.user, form=form, request=request
         )
         messages.success(request, _("Consent to disclose recorded."))
-        return redirect(
-            "participant_consents", agency_slug=request.agency.slug, participant_id=participant.pk
-        )
+        return _back_to(participant, "participant_consents")
     return render(
         request,
         "participants/simple_form.html",
@@ -345,9 +334,7 @@ def disclosure_revoke(request, agency_slug, participant_id, consent_id):
     consent = get_object_or_404(DisclosureConsent, pk=consent_id, participant=participant)
     services.disclosure_consent_revoke(consent=consent, revoked_by=request.user, request=request)
     messages.success(request, _("Consent revoked. It no longer allows any disclosure."))
-    return redirect(
-        "participant_consents", agency_slug=request.agency.slug, participant_id=participant.pk
-    )
+    return _back_to(participant, "participant_consents")
 
 
 @require_http_methods(["GET", "POST"])
@@ -356,9 +343,7 @@ def boundaries_personal(request, agency_slug, participant_id):
     template, agreement = selectors.boundary_status(participant)
     if template is None:
         messages.warning(request, _("Your agency has not published a boundaries agreement yet."))
-        return redirect(
-            "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
-        )
+        return _back_to(participant, "participant_detail")
     form = PersonalTermsForm(
         request.POST or None,
         initial={"personal_terms": agreement.personal_terms if agreement else ""},
@@ -374,9 +359,7 @@ def boundaries_personal(request, agency_slug, participant_id):
         messages.success(
             request, _("Boundaries saved. The participant is asked to acknowledge them.")
         )
-        return redirect(
-            "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
-        )
+        return _back_to(participant, "participant_detail")
     return render(
         request,
         "participants/boundaries_personal.html",
@@ -413,9 +396,7 @@ def portal_link_revoke(request, agency_slug, participant_id):
     participant = _participant(request, participant_id)
     services.portal_link_revoke(participant=participant, revoked_by=request.user, request=request)
     messages.success(request, _("Portal link revoked."))
-    return redirect(
-        "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
-    )
+    return _back_to(participant, "participant_detail")
 
 
 @ADMINS

@@ -132,6 +132,13 @@ class AgencyScopedViewSet(GenericViewSet):
             return participants_visible_to(self.membership)
         return Participant.objects.all()
 
+    def of_visible_participants(self, rows):
+        """`rows` (of a model with a `participant`) limited to the participants this caller may
+        reach: unchanged for the agency's keys, admins and supervisors."""
+        if self.membership is not None and not self.membership.sees_whole_agency:
+            rows = rows.filter(participant__in=self.visible_participants())
+        return rows
+
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "agency": self.agency, "view": self}
 
