@@ -78,3 +78,24 @@ def test_scope_is_closed_after_a_request(admin_a_client, agency_a):
     assert admin_a_client.get(f"/a/{agency_a.slug}/").status_code == 200
     with pytest.raises(ScopeError):
         list(Membership.objects.all())
+
+
+def test_the_audit_trail_refuses_updates_and_deletes_in_the_database(
+    agency_a, admin_a_client, peer_a
+):
+    from django.db import DatabaseError, connection, transaction
+
+    from agencies.models import AuditEvent
+
+    admin_a_client.post(f"/a/agency-a/staff/{peer_a.pk}/", {"role": "supervisor"})
+    with agency_scope(agency_a):
+        event = AuditEvent.objects.get(action="membership.role_changed")
+    for statement in (
+        "UPDATE agencies_auditevent SET action = 'nothing' WHERE id = %s",
+        "DELETE FROM agencies_auditevent WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(statement, [event.pk])
+    with agency_scope(agency_a):
+        assert AuditEvent.objects.get(pk=event.pk).action == "membership.role_changed"
