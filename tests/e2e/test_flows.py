@@ -33,6 +33,7 @@ from tests.factories import (
     TEST_PASSWORD,
     TOTP_SECRET,
     make_checkin_request,
+    make_checkin_response,
     make_member,
     make_participant,
     make_user,
@@ -94,7 +95,6 @@ def enrol_in_spanish(page, agency, name: str) -> Participant:
     page.get_by_role("link", name="My caseload").click()
     page.wait_for_url(f"**/a/{agency.slug}/participants/")
     assert_no_axe_violations(page)
-    screenshot(page, "caseload")
 
     page.get_by_role("link", name="Add a participant").click()
     page.wait_for_url("**/participants/new/")
@@ -196,7 +196,7 @@ def checkin_in_spanish_with_a_dip(participant_page, path: str) -> None:
     items = participant_page.locator("fieldset.item")
     assert items.count() == 9
     for n in range(items.count()):
-        items.nth(n).locator("input[type=radio][value='2']").check()
+        items.nth(n).get_by_label("2", exact=True).check()
     participant_page.get_by_label("¿Qué haría mejor nuestra próxima conversación?").fill(
         THEIR_WORDS
     )
@@ -275,13 +275,19 @@ def test_peer_enrols_a_participant_who_checks_in_in_spanish_and_the_peer_repairs
     sign_in(staff, peer.user.email, TEST_PASSWORD)
     participant = enrol_in_spanish(staff, agency_a, "Lucía")
 
+    # Earlier check-ins, so the trend has a history for the dip to stand out from.
+    for days_ago, value in [(56, 4), (42, 4), (28, 5), (14, 5)]:
+        make_checkin_response(participant, scale_value=value, days_ago=days_ago)
+
     copied = copy_checkin_link(staff, agency_a, participant)
     texted = schedule_and_send_checkin_sms(staff, agency_a, participant)
     assert copied != texted  # each link is its own request
 
     checkin_in_spanish_with_a_dip(phone(new_page), texted)
     with agency_scope(agency_a):
-        response = CheckInResponse.objects.get(participant_id=participant.pk)
+        response = CheckInResponse.objects.filter(participant_id=participant.pk).latest(
+            "submitted_at"
+        )
         assert response.repair_choice == "supervisor"
         assert Alert.objects.filter(response=response).exists()
 
@@ -290,6 +296,10 @@ def test_peer_enrols_a_participant_who_checks_in_in_spanish_and_the_peer_repairs
     staff.goto(f"/a/{agency_a.slug}/participants/{participant.pk}/")
     assert_no_axe_violations(staff)
     screenshot(staff, "participant", full_page=True)
+    staff.get_by_role("link", name="My caseload").click()
+    staff.wait_for_url(f"**/a/{agency_a.slug}/participants/")
+    assert staff.get_by_role("row", name=re.compile("Lucía")).count() == 1
+    screenshot(staff, "caseload")
     staff.set_viewport_size(PHONE)
     assert_no_sideways_scrolling(staff)
     assert_no_axe_violations(staff)
@@ -424,7 +434,7 @@ def test_checkin_works_without_javascript(new_page, agency_a, peer):
     assert_no_axe_violations_scripted(new_page, person, is_mobile=True, has_touch=True)
     items = person.locator("fieldset.item")
     for n in range(items.count()):
-        items.nth(n).get_by_text("1", exact=True).click()  # the visible number, by its label
+        items.nth(n).get_by_label("1", exact=True).check()
     person.locator("main button[type=submit]").click()
     person.wait_for_load_state()
     person.locator("input[name=choice][value=peer_next_time]").check()
