@@ -40,6 +40,7 @@ from tests.factories import (
 )
 
 from .conftest import (
+    DESKTOP,
     PHONE,
     assert_no_axe_violations,
     assert_no_axe_violations_scripted,
@@ -296,9 +297,15 @@ def test_peer_enrols_a_participant_who_checks_in_in_spanish_and_the_peer_repairs
     staff.goto(f"/a/{agency_a.slug}/participants/{participant.pk}/")
     assert_no_axe_violations(staff)
     screenshot(staff, "participant", full_page=True)
+    staff.set_viewport_size(PHONE)
+    assert_no_sideways_scrolling(staff)
+    assert_no_axe_violations(staff)
+
+    staff.set_viewport_size(DESKTOP)
     staff.get_by_role("link", name="My caseload").click()
     staff.wait_for_url(f"**/a/{agency_a.slug}/participants/")
     assert staff.get_by_role("row", name=re.compile("Lucía")).count() == 1
+    assert_no_axe_violations(staff)
     screenshot(staff, "caseload")
     staff.set_viewport_size(PHONE)
     assert_no_sideways_scrolling(staff)
