@@ -181,6 +181,16 @@ def profile_edit(request, agency_slug, participant_id):
 def contact_create(request, agency_slug, participant_id):
     participant = _participant(request, participant_id)
     form = ContactForm(request.POST or None)
+    # While the note is written, htmx asks for person-first hints (the form still works, and
+    # shows them on save, without JavaScript).
+    form.fields["note"].widget.attrs.update(
+        {
+            "hx-post": reverse("language_hints", args=[request.agency.slug]),
+            "hx-trigger": "input changed delay:600ms",
+            "hx-target": "#language-hints",
+            "hx-swap": "outerHTML",
+        }
+    )
     if request.method == "POST" and form.is_valid():
         contact = services.contact_log(
             participant=participant, staff=request.membership, form=form, request=request
