@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,6 +21,9 @@ def free_port() -> int:
 def gunicorn_start(*, settings: str, env: dict | None = None, workers: int = 4) -> tuple:
     """(process, base url) of gunicorn serving config.wsgi with `settings`, once it answers."""
     port = free_port()
+    # gunicorn's log goes to a file: a pipe nobody reads fills up on the first tracebacks and
+    # then blocks every worker that writes to it.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(  # noqa: S603 (fixed arguments)
         [
             sys.executable,
@@ -36,13 +40,14 @@ def gunicorn_start(*, settings: str, env: dict | None = None, workers: int = 4) 
         cwd=ROOT,
         env={**os.environ, **(env or {}), "DJANGO_SETTINGS_MODULE": settings},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
+            log.seek(0)
+            raise RuntimeError(f"gunicorn exited: {log.read().decode()[-2000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return process, f"http://127.0.0.1:{port}"
