@@ -2,11 +2,12 @@
 an email (now or in their digest). Scheduled by the sweeper, not at submit time, so a
 participant's check-in stays a handful of queries."""
 
+import zoneinfo
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from agencies.tenancy import agency_scope, scopes_disabled
@@ -50,3 +51,40 @@ def alert_message(delivery) -> Message | None:
     link = settings.SITE_URL + reverse("alert_detail", args=[alert.agency.slug, alert.pk])
     text = _("A check-in from %(name)s needs a look.") % {"name": alert.participant.preferred_name}
     return Message(_("Rapport: a check-in needs a look"), f"{text}\n{link}", link)
+
+
+# Portal links, sent to the participant ------------------------------------------------------
+
+
+def portal_link_send(*, participant, sent_by) -> bool:
+    """Schedule the participant's portal link on their preferred consented channel, now. The
+    link itself is made when the message is sent (only its hash is kept), and replaces older
+    ones. Returns False when the participant has consented to no channel. The version is the
+    current second, so a double click sends once."""
+    from .delivery import participant_message_schedule
+
+    delivery = participant_message_schedule(
+        kind=DeliveryKind.PORTAL_LINK,
+        subject_id=participant.pk,
+        participant=participant,
+        due_at=timezone.now(),
+        subject_version=int(timezone.now().timestamp()),
+    )
+    return delivery is not None
+
+
+@message_renderer(DeliveryKind.PORTAL_LINK)
+def portal_link_message(delivery) -> Message | None:
+    from participants.services import portal_link_create
+
+    participant = delivery.participant
+    link, raw = portal_link_create(participant=participant, created_by=None)
+    url = settings.SITE_URL + reverse("portal_home", args=[raw])
+    expires = formats.date_format(
+        timezone.localtime(link.expires_at, zoneinfo.ZoneInfo(participant.time_zone)), "D j M"
+    )
+    text = _(
+        "Hi %(name)s, here is your link to see and update what we keep about you: %(url)s "
+        "(works until %(expires)s)"
+    ) % {"name": participant.preferred_name, "url": url, "expires": expires}
+    return Message(_("A message from Rapport"), text, url)

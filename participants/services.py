@@ -344,7 +344,7 @@ def contact_log(*, participant: Participant, staff: Membership, form, request=No
 
 @transaction.atomic
 def portal_link_create(
-    *, participant: Participant, created_by: User, request=None
+    *, participant: Participant, created_by: User | None, request=None
 ) -> tuple[PortalLink, str]:
     """Issue a new portal link and revoke the older ones. Returns the raw token, which is not
     stored: show it once, send it, forget it."""

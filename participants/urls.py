@@ -26,6 +26,7 @@ urlpatterns = [
     path(one + "boundaries/", views.boundaries_personal, name="participant_boundaries"),
     path(one + "portal-link/", views.portal_link_create, name="portal_link_create"),
     path(one + "portal-link/revoke/", views.portal_link_revoke, name="portal_link_revoke"),
+    path(one + "portal-link/send/", views.portal_link_send, name="portal_link_send"),
     path(one + "audit/", views.participant_audit, name="participant_audit"),
     path("boundaries/", views.boundary_templates, name="boundary_templates"),
     path("language/", views.language_terms, name="language_terms"),

@@ -402,6 +402,22 @@ def portal_link_create(request, agency_slug, participant_id):
 
 
 @require_POST
+def portal_link_send(request, agency_slug, participant_id):
+    """Send the portal link by the participant's preferred consented channel (a fresh link,
+    made when the message goes out)."""
+    from alliance.notices import portal_link_send as send
+
+    participant = _participant(request, participant_id)
+    if send(participant=participant, sent_by=request.user):
+        messages.success(request, _("The link is on its way."))
+    else:
+        messages.error(
+            request, _("This person has not agreed to texts or emails. Copy the link instead.")
+        )
+    return _back_to(participant)
+
+
+@require_POST
 def portal_link_revoke(request, agency_slug, participant_id):
     participant = _participant(request, participant_id)
     services.portal_link_revoke(participant=participant, revoked_by=request.user, request=request)

@@ -442,3 +442,38 @@ def test_retry_delays_grow_and_are_jittered():
     delays = [[delivery.retry_delay(attempt) for _ in range(200)] for attempt in (1, 2, 3, 4)]
     maxima = [max(d) for d in delays]
     assert maxima == sorted(maxima) and maxima[-1] <= 240 and len(set(delays[0])) > 100
+
+
+def test_staff_send_the_portal_link_through_delivery_and_it_says_when_it_expires(
+    agency_a, peer_a, participant
+):
+    from participants.models import PortalLink
+
+    from .conftest import client_for
+
+    browser = client_for(peer_a.user)
+    page = f"/a/agency-a/participants/{participant.pk}/"
+    browser.post(page + "portal-link/send/")
+    browser.post(page + "portal-link/send/")  # a double click in the same second sends once
+    with agency_scope(agency_a):
+        [row] = Delivery.objects.filter(kind=DeliveryKind.PORTAL_LINK)
+        assert not PortalLink.objects.exists()  # the link is made when the message goes out
+    assert send_now(row) == Outcome.SENT
+    [(address, text)] = MemorySMS.outbox
+    assert address == "+12025550143" and "/p/" in text and "works until" in text
+    path = text.split("http://testserver", 1)[1].split(" ", 1)[0]
+    from django.test import Client
+
+    assert Client().get(path).status_code == 200
+
+
+def test_without_consent_the_portal_link_is_not_sent(agency_a, peer_a):
+    from .conftest import client_for
+
+    person = make_participant(agency_a, peer=peer_a, phone="+12025550199")
+    response = client_for(peer_a.user).post(
+        f"/a/agency-a/participants/{person.pk}/portal-link/send/", follow=True
+    )
+    assert "has not agreed to texts or emails" in response.text
+    with agency_scope(agency_a):
+        assert not Delivery.objects.filter(kind=DeliveryKind.PORTAL_LINK).exists()
