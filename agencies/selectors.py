@@ -4,15 +4,20 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import Agency, Invitation, Membership
+from .tenancy import scopes_disabled
 
 
-def agencies_for_user(user) -> QuerySet[Agency]:
-    """The active agencies in which `user` holds an active membership (the agency switcher)."""
+def agencies_for_user(user) -> list[Agency]:
+    """The active agencies in which `user` holds an active membership (the agency switcher).
+    A deliberate read across agencies, of the user's own memberships only."""
     if not user.is_authenticated:
-        return Agency.objects.none()
-    return Agency.objects.filter(
-        is_active=True, membership__user=user, membership__is_active=True
-    ).order_by("name")
+        return []
+    with scopes_disabled():
+        return list(
+            Agency.objects.filter(
+                is_active=True, membership__user=user, membership__is_active=True
+            ).order_by("name")
+        )
 
 
 def agency_membership_for(*, user, slug: str) -> tuple[Agency, Membership] | None:
@@ -21,12 +26,12 @@ def agency_membership_for(*, user, slug: str) -> tuple[Agency, Membership] | Non
     the same 404. Runs in one query, before any agency scope exists."""
     if not user.is_authenticated:
         return None
-    membership = (
-        Membership.objects.with_scopes_disabled()
-        .select_related("agency")
-        .filter(agency__slug=slug, agency__is_active=True, user=user, is_active=True)
-        .first()
-    )
+    with scopes_disabled():
+        membership = (
+            Membership.objects.select_related("agency")
+            .filter(agency__slug=slug, agency__is_active=True, user=user, is_active=True)
+            .first()
+        )
     if membership is None:
         return None
     return membership.agency, membership

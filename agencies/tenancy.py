@@ -18,8 +18,10 @@ A deliberate bypass is spelled `scopes_disabled()`; grep for it to review every 
 from contextlib import contextmanager
 
 from django.db import models
-from django_scopes import ScopedManager, ScopeError, get_scope, scope, scopes_disabled
+from django_scopes import ScopedManager, ScopeError, get_scope, scope
+from django_scopes import scopes_disabled as _scopes_disabled
 
+from . import row_level_security
 from .tokens import token_hash
 
 __all__ = [
@@ -54,7 +56,15 @@ def agency_scope(agency):
     agency_id = getattr(agency, "pk", agency)
     if agency_id is None:
         raise ScopeError("agency_scope() needs an agency; None would mean 'every agency'.")
-    with scope(agency=agency_id):
+    with scope(agency=agency_id), row_level_security.following_scope():
+        yield
+
+
+@contextmanager
+def scopes_disabled():
+    """The named bypass: tenant queries see every agency while inside (the ORM scope and
+    PostgreSQL's row-level security alike). Review every use."""
+    with _scopes_disabled(), row_level_security.following_scope():
         yield
 
 

@@ -102,7 +102,7 @@ class AgencyScopedViewSet(GenericViewSet):
         user = request.user
         slug = request.headers.get(AGENCY_HEADER, "").strip()
         if not slug:
-            mine = list(agencies_for_user(user).values_list("slug", flat=True)[:2])
+            mine = [agency.slug for agency in agencies_for_user(user)][:2]
             if len(mine) != 1:
                 raise AgencyRequired()
             slug = mine[0]

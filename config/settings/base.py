@@ -5,7 +5,7 @@ from pathlib import Path
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from .env import env_int, env_str
+from .env import env_bool, env_int, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"  # local runtime files of the embedded default (SQLite, broker, cache)
@@ -241,3 +241,6 @@ SPECTACULAR_SETTINGS = {
         "ProposedByEnum": "alliance.models.ProposedBy",
     },
 }
+
+# PostgreSQL row-level security follows the tenancy scope (agencies/row_level_security.py).
+RAPPORT_ROW_LEVEL_SECURITY = env_bool("RAPPORT_ROW_LEVEL_SECURITY", True)

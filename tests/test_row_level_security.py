@@ -1,0 +1,63 @@
+"""PostgreSQL row-level security, the second wall: even a raw query, run as a role that does
+not bypass it (as the application connects in production), sees and writes only the agency in
+scope. The test suite itself connects as a superuser, which PostgreSQL exempts."""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from agencies.tenancy import TenantModel, agency_scope, scopes_disabled
+
+from .factories import make_participant
+from .test_tenancy import tenant_models
+
+pytestmark = pytest.mark.django_db
+PROBE = "rapport_rls_probe"
+
+
+def as_app_role(sql: str, params=(), *, fetch: bool = True) -> list:
+    """Run `sql` as a role without superuser or BYPASSRLS, inside the current scope."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{PROBE}') THEN "
+            f"CREATE ROLE {PROBE} NOLOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$"
+        )
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {PROBE}")
+        cursor.execute(f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {PROBE}")
+        cursor.execute(f"SET LOCAL ROLE {PROBE}")
+        cursor.execute(sql, params)
+        rows = cursor.fetchall() if fetch else []
+        cursor.execute("RESET ROLE")
+    return rows
+
+
+def test_an_unscoped_raw_query_in_agency_a_sees_none_of_agency_bs_rows(agency_a, agency_b):
+    mine, theirs = make_participant(agency_a), make_participant(agency_b)
+    sql = "SELECT id FROM participants_participant ORDER BY id"
+    with agency_scope(agency_a):
+        assert as_app_role(sql) == [(mine.pk,)]
+    with agency_scope(agency_b):
+        assert as_app_role(sql) == [(theirs.pk,)]
+    assert as_app_role(sql) == []  # no scope at all: nothing
+    with scopes_disabled():  # the named bypass
+        assert as_app_role(sql) == [(mine.pk,), (theirs.pk,)]
+
+
+def test_writing_a_row_for_another_agency_is_refused(agency_a, agency_b):
+    insert = (
+        "INSERT INTO agencies_auditevent (agency_id, actor_label, action, object_type, object_id, "
+        "occurred_at, request_id) VALUES (%s, '', 'probe', '', '', now(), '')"
+    )
+    with agency_scope(agency_a), pytest.raises(DatabaseError, match="row-level security"):
+        as_app_role(insert, [agency_b.pk], fetch=False)
+    with agency_scope(agency_a):
+        as_app_role(insert, [agency_a.pk], fetch=False)  # its own agency: allowed
+
+
+@pytest.mark.parametrize("model", tenant_models(), ids=lambda m: m.__name__)
+def test_every_tenant_table_forces_row_level_security(model: type[TenantModel]):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s",
+            [model._meta.db_table],
+        )
+        assert cursor.fetchone() == (True, True)
