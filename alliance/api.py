@@ -108,10 +108,7 @@ class CheckInRequestCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         view = self.context["view"]
-        participant = view.visible_participants().filter(pk=attrs["participant"]).first()
-        if participant is None:
-            raise serializers.ValidationError({"participant": ["No such participant."]})
-        attrs["participant"] = participant
+        attrs["participant"] = view.visible_participant(attrs["participant"])
         if "instrument" in attrs:
             instrument = Instrument.objects.filter(pk=attrs["instrument"]).first()
             if instrument is None:
@@ -463,10 +460,7 @@ class CommitmentCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         view = self.context["view"]
-        participant = view.visible_participants().filter(pk=attrs["participant"]).first()
-        if participant is None:
-            raise serializers.ValidationError({"participant": ["No such participant."]})
-        attrs["participant"] = participant
+        attrs["participant"] = view.visible_participant(attrs["participant"])
         staff = view.membership
         if "staff" in attrs:
             staff = Membership.objects.filter(pk=attrs["staff"], is_active=True).first()
@@ -658,12 +652,7 @@ class GoalCreateSerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs):
-        participant = (
-            self.context["view"].visible_participants().filter(pk=attrs["participant"]).first()
-        )
-        if participant is None:
-            raise serializers.ValidationError({"participant": ["No such participant."]})
-        attrs["participant"] = participant
+        attrs["participant"] = self.context["view"].visible_participant(attrs["participant"])
         return attrs
 
 

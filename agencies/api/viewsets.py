@@ -15,6 +15,7 @@ from contextlib import ExitStack
 from datetime import timedelta
 
 from allauth.mfa.utils import is_mfa_enabled
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.http.request import RawPostDataException
 from django.utils import timezone
@@ -65,7 +66,8 @@ class AgencyScopedViewSet(GenericViewSet):
     # Tenancy --------------------------------------------------------------------------------
 
     def scoped_queryset(self):
-        raise NotImplementedError(f"{type(self).__name__} must define scoped_queryset().")
+        # Every endpoint defines its own; reaching this one is a wiring mistake.
+        raise ImproperlyConfigured(f"{type(self).__name__} must define scoped_queryset().")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the model
@@ -131,6 +133,16 @@ class AgencyScopedViewSet(GenericViewSet):
         if self.membership is not None:
             return participants_visible_to(self.membership)
         return Participant.objects.all()
+
+    def visible_participant(self, participant_id: int):
+        """The participant this caller may reach, for a request body's `participant` field; a
+        validation error (never a hint that it exists elsewhere) otherwise."""
+        from rest_framework import serializers
+
+        participant = self.visible_participants().filter(pk=participant_id).first()
+        if participant is None:
+            raise serializers.ValidationError({"participant": ["No such participant."]})
+        return participant
 
     def of_visible_participants(self, rows):
         """`rows` (of a model with a `participant`) limited to the participants this caller may
