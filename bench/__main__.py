@@ -31,10 +31,19 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="client processes")
     parser.add_argument("--users", type=int, default=100, help="load: concurrent participants")
     parser.add_argument("--load-seconds", type=float, default=60)
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated: dashboards,dispatch,checkin,tenants "
+        "(prints the results, leaves docs/benchmarks.md alone)",
+    )
     options = parser.parse_args()
     if options.command == "run":
         results = runner.run_all(options)
-        report.write(results)
+        if options.only:
+            print(json.dumps(results, indent=2, default=str))
+        else:
+            report.write(results)
     elif options.command == "report":
         report.write(json.loads(runner.RESULTS.read_text()))
     else:
