@@ -2,27 +2,37 @@
 
 Every tenant table has a policy (migration agencies/0005) that shows a row only when its
 `agency_id` equals the connection's `rapport.agency` setting, or when `rapport.all_agencies`
-is on (the named bypass). The settings follow the one tenancy mechanism: entering
-`agency_scope(...)` or `scopes_disabled()` (agencies/tenancy.py) sets them on the connection,
-leaving restores them. With neither set, a tenant table shows nothing: a forgotten scope fails
-closed in the database too, even for raw SQL.
+is on (the named bypass). The settings follow the one tenancy mechanism: every statement runs
+with the settings that the django-scopes state of the code running it asks for (inside
+`agency_scope(a)`: agency a; inside `scopes_disabled()`: all; otherwise: none). With neither
+set, a tenant table shows nothing: a forgotten scope fails closed in the database too, even
+for raw SQL.
+
+How: our PostgreSQL backend (agencies/postgresql/base.py) calls `before_statement` before each
+statement Django runs. It remembers what the connection has, and sends one `set_config` round
+trip only when the statement needs something else; so a request that stays in one scope pays
+for it once, and entering or leaving a scope costs nothing by itself. A `set_config` made
+inside a transaction is reverted by PostgreSQL if the transaction (or savepoint) rolls back;
+the backend then forgets what it remembered, and the next statement sets it again.
+
+Statements sent past Django's cursor (psycopg's COPY in agencies/scale_data.py) call `sync()`
+first.
 
 The application must connect as a role that does not bypass row-level security (not a
 superuser, no BYPASSRLS); migrations and bulk loads run as a maintenance role that does. On
 SQLite (the embedded default) only the ORM wall exists.
 """
 
-from contextlib import contextmanager
-
 from django.conf import settings
-from django.db import connection
-from django.db.backends.signals import connection_created
-from django.dispatch import receiver
+from django.db import connection as default_connection
 from django_scopes import get_scope
 
 ALL_AGENCIES = "all"
 NO_AGENCY = ""
-_STATE = "_rapport_row_security"
+UNKNOWN = None
+SET_SQL = (
+    "SELECT set_config('rapport.agency', %s, false), set_config('rapport.all_agencies', %s, false)"
+)
 
 
 def wanted_state() -> str:
@@ -34,42 +44,49 @@ def wanted_state() -> str:
     return str(agency) if agency is not None else NO_AGENCY
 
 
-def _active() -> bool:
-    return settings.RAPPORT_ROW_LEVEL_SECURITY and connection.vendor == "postgresql"
-
-
-def _apply(state: str) -> None:
-    if getattr(connection, _STATE, None) == state:
+def _apply(connection) -> None:
+    """Give the connection the settings the running code's scope asks for, if it has not."""
+    wanted = wanted_state()
+    if getattr(connection, "rls_state", UNKNOWN) == wanted:
         return
-    connection.ensure_connection()
-    # Straight on the driver's connection: one round trip, outside Django's query log, so the
-    # query counts asserted in tests stay those of the page itself.
+    # Straight on the driver's connection: outside Django's query log, so the query counts
+    # asserted in tests stay those of the page itself.
     connection.connection.execute(
-        "SELECT set_config('rapport.agency', %s, false), "
-        "set_config('rapport.all_agencies', %s, false)",
-        ["" if state == ALL_AGENCIES else state, "on" if state == ALL_AGENCIES else "off"],
+        SET_SQL,
+        ["" if wanted == ALL_AGENCIES else wanted, "on" if wanted == ALL_AGENCIES else "off"],
     )
-    setattr(connection, _STATE, state)
+    connection.rls_state = wanted
+    if not connection.get_autocommit():
+        connection.rls_set_in_transaction = True
 
 
-@contextmanager
-def following_scope():
-    """Keep the connection's settings in step with the scope just entered, and restore them
-    when it is left."""
-    if not _active():
-        yield
-        return
-    previous = getattr(connection, _STATE, NO_AGENCY)
-    _apply(wanted_state())
-    try:
-        yield
-    finally:
-        if connection.connection is not None:  # a closed connection has nothing to restore
-            _apply(previous)
+def before_statement(execute, sql, params, many, context):
+    """Django execute wrapper (installed by agencies/postgresql/base.py)."""
+    connection = context["connection"]
+    if settings.RAPPORT_ROW_LEVEL_SECURITY:
+        _apply(connection)
+    return execute(sql, params, many, context)
 
 
-@receiver(connection_created)
-def _fresh_connection(sender, connection, **kwargs):
-    """A new database session starts with neither setting: nothing is visible until a scope
-    is entered."""
-    setattr(connection, _STATE, NO_AGENCY)
+def sync(connection=default_connection) -> None:
+    """Apply the settings now, for statements that do not go through Django's cursor."""
+    if settings.RAPPORT_ROW_LEVEL_SECURITY and connection.vendor == "postgresql":
+        connection.ensure_connection()
+        _apply(connection)
+
+
+def connection_opened(connection) -> None:
+    """A new database session starts with neither setting: nothing is visible until a
+    statement runs in a scope."""
+    connection.rls_state = NO_AGENCY
+    connection.rls_set_in_transaction = False
+
+
+def transaction_committed(connection) -> None:
+    connection.rls_set_in_transaction = False
+
+
+def transaction_rolled_back(connection) -> None:
+    """PostgreSQL has reverted any set_config made in what was rolled back: forget."""
+    if getattr(connection, "rls_set_in_transaction", False):
+        connection.rls_state = UNKNOWN

@@ -39,6 +39,7 @@ from alliance.models import (
 )
 from participants.models import ChannelConsent, Contact, CulturalProfile, Participant
 
+from . import row_level_security
 from .models import Agency, Membership, Role, User
 from .tenancy import agency_scope, scopes_disabled
 from .tokens import token_new
@@ -144,6 +145,7 @@ class _Table:
         quote = connection.ops.quote_name
         columns = ", ".join(quote(f.column) for f in self.fields)
         with connection.cursor() as cursor:
+            row_level_security.sync()  # COPY goes past Django's cursor
             with cursor.cursor.copy(
                 f"COPY {quote(self.model._meta.db_table)} ({columns}) FROM STDIN"
             ) as copy:

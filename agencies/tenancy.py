@@ -17,16 +17,17 @@ A deliberate bypass is spelled `scopes_disabled()`; grep for it to review every 
 
 from contextlib import contextmanager
 
-from django.db import models
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, models
 from django_scopes import ScopedManager, ScopeError, get_scope, scope
 from django_scopes import scopes_disabled as _scopes_disabled
 
-from . import row_level_security
 from .tokens import token_hash
 
 __all__ = [
     "ScopeError",
     "TenantModel",
+    "TokenLookup",
     "agency_scope",
     "current_agency_id",
     "find_by_token",
@@ -56,15 +57,15 @@ def agency_scope(agency):
     agency_id = getattr(agency, "pk", agency)
     if agency_id is None:
         raise ScopeError("agency_scope() needs an agency; None would mean 'every agency'.")
-    with scope(agency=agency_id), row_level_security.following_scope():
+    with scope(agency=agency_id):
         yield
 
 
 @contextmanager
 def scopes_disabled():
     """The named bypass: tenant queries see every agency while inside (the ORM scope and
-    PostgreSQL's row-level security alike). Review every use."""
-    with _scopes_disabled(), row_level_security.following_scope():
+    PostgreSQL's row-level security alike, agencies/row_level_security.py). Review every use."""
+    with _scopes_disabled():
         yield
 
 
@@ -90,3 +91,89 @@ def find_by_token(
         if shape is not None:
             rows = shape(rows)
         return rows.first()
+
+
+class TokenLookup:
+    """`find_by_token` for the busiest link (the check-in page, benchmark 1 in
+    docs/benchmarks.md), where building the same query with the ORM on every request costs
+    more than running it.
+
+    The ORM writes the query once per process, from the fields named here; each lookup then
+    runs that SQL with the token's hash as its only parameter (inside `scopes_disabled()`,
+    like `find_by_token`) and builds the row with `Model.from_db`, its named relations
+    attached the same way. Fields not named are deferred: reading one costs a query, so name
+    what the caller reads. `annotate` maps names to functions returning expressions (a
+    Subquery, say; built when the query is, inside the unscoped block), whose values are set
+    as attributes. Only plain columns are allowed (no field that converts its database value).
+    """
+
+    PLACEHOLDER = "token-hash-placeholder"
+
+    def __init__(
+        self,
+        model: type[TenantModel],
+        *,
+        fields: list[str],
+        related: dict[str, list[str]] | None = None,
+        annotate: dict | None = None,
+        field: str = "token_hash",
+    ):
+        self.model, self.field = model, field
+        self.fields = ["id", *fields]
+        self.related = {name: ["id", *names] for name, names in (related or {}).items()}
+        self.annotate = annotate or {}
+        self._compiled: tuple[str, list, int] | None = None
+
+    def _columns(self) -> list[str]:
+        columns = list(self.fields)
+        for relation, names in self.related.items():
+            columns += [f"{relation}__{name}" for name in names]
+        return columns + list(self.annotate)
+
+    def _check_plain(self) -> None:
+        targets = [(self.model, name) for name in self.fields] + [
+            (self.model._meta.get_field(relation).related_model, name)
+            for relation, names in self.related.items()
+            for name in names
+        ]
+        for model, name in targets:
+            if hasattr(model._meta.get_field(name), "from_db_value"):
+                raise ImproperlyConfigured(f"TokenLookup: {model.__name__}.{name} is not plain")
+
+    def _compile(self) -> tuple[str, list, int]:
+        self._check_plain()
+        with scopes_disabled():
+            rows = self.model.objects.filter(**{self.field: self.PLACEHOLDER})
+            expressions = {name: build() for name, build in self.annotate.items()}
+            rows = rows.annotate(**expressions).order_by().values_list(*self._columns())[:1]
+            sql, params = rows.query.sql_with_params()
+        params = list(params)
+        return sql, params, params.index(self.PLACEHOLDER)
+
+    def __call__(self, raw_token: str):
+        """The row for `raw_token`, from any agency, or None."""
+        if not raw_token or len(raw_token) > 128:
+            return None
+        if self._compiled is None:
+            self._compiled = self._compile()
+        sql, params, position = self._compiled
+        params = list(params)
+        params[position] = token_hash(raw_token)
+        with scopes_disabled(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            values = cursor.fetchone()
+        if values is None:
+            return None
+        return self._build(list(values))
+
+    def _build(self, values: list):
+        db = connection.alias
+        row = self.model.from_db(db, self.fields, values[: len(self.fields)])
+        values = values[len(self.fields) :]
+        for relation, names in self.related.items():
+            related_model = self.model._meta.get_field(relation).related_model
+            setattr(row, relation, related_model.from_db(db, names, values[: len(names)]))
+            values = values[len(names) :]
+        for name, value in zip(self.annotate, values, strict=True):
+            setattr(row, name, value)
+        return row

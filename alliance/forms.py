@@ -1,4 +1,6 @@
 from django import forms
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from .models import InstrumentItem, ItemKind, RepairChoice
@@ -55,6 +57,25 @@ class CheckInForm(forms.Form):
             if value not in (None, ""):
                 answers[str(item.pk)] = value.strip() if isinstance(value, str) else value
         return answers
+
+
+_BLANK_FIELDS: dict[tuple[int, str], SafeString] = {}
+_BLANK_FIELDS_MAX = 500
+
+
+def checkin_fields_html(instrument_id: int, *, items: list[InstrumentItem], language: str):
+    """The fields of a blank check-in form as HTML, rendered once per process for each
+    (instrument version, language): versions never change once created, and a blank form
+    carries nothing about the participant (the CSRF token is outside it). Call it inside
+    `translation.override(language)`."""
+    key = (instrument_id, language)
+    html = _BLANK_FIELDS.get(key)
+    if html is None:
+        if len(_BLANK_FIELDS) >= _BLANK_FIELDS_MAX:
+            _BLANK_FIELDS.clear()
+        form = CheckInForm(items=items, language=language)
+        html = _BLANK_FIELDS[key] = render_to_string("alliance/checkin_fields.html", {"form": form})
+    return html
 
 
 class RepairChoiceForm(forms.Form):

@@ -14,10 +14,21 @@ pytest_plugins = ["tests.celery_worker"]  # real worker fixtures: worker_queue, 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # allauth's rate limits and used-TOTP markers live in the (real, Redis) cache.
+    # allauth's rate limits and used-TOTP markers live in the (real, Redis) cache; instrument
+    # items and blank check-in forms are also kept in process memory (ids are not reused
+    # across tests, but a flushed database may recreate the seeded instrument).
     cache.clear()
+    process_caches_clear()
     yield
     cache.clear()
+    process_caches_clear()
+
+
+def process_caches_clear():
+    from alliance import forms, selectors
+
+    selectors._ITEMS.clear()
+    forms._BLANK_FIELDS.clear()
 
 
 @pytest.fixture

@@ -61,3 +61,26 @@ def test_every_tenant_table_forces_row_level_security(model: type[TenantModel]):
             [model._meta.db_table],
         )
         assert cursor.fetchone() == (True, True)
+
+
+def test_after_a_rollback_the_next_query_still_runs_in_its_own_agency(agency_a, agency_b):
+    """Agency A's setting, made after a savepoint taken in agency B, is reverted by
+    PostgreSQL (to B's) when that savepoint rolls back; the next query in A's scope must set
+    it again rather than trust what it set before."""
+    mine = make_participant(agency_a)
+    make_participant(agency_b)
+    sql = "SELECT id FROM participants_participant ORDER BY id"
+    with agency_scope(agency_b):
+        as_app_role(sql)
+        savepoint = transaction.savepoint_create()
+    with agency_scope(agency_a):
+        assert as_app_role(sql) == [(mine.pk,)]
+        transaction.savepoint_rollback(savepoint)
+        assert as_app_role(sql) == [(mine.pk,)]
+
+
+def test_a_query_outside_any_scope_after_leaving_one_sees_nothing(agency_a):
+    make_participant(agency_a)
+    with agency_scope(agency_a):
+        assert len(as_app_role("SELECT id FROM participants_participant")) == 1
+    assert as_app_role("SELECT id FROM participants_participant") == []

@@ -1,18 +1,16 @@
 """`make run`: the embedded default. SQLite, a file-based Celery broker and a file cache, so
 nothing but Python is needed. DATABASE_URL / REDIS_URL switch to PostgreSQL / Redis."""
 
-import dj_database_url
-
 from .base import *  # noqa: F403
 from .base import VAR_DIR
-from .env import env_str
+from .env import database_from_url, env_str
 
 DEBUG = True
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
 VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {
-    "default": dj_database_url.parse(
+    "default": database_from_url(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60
     )
 }

@@ -2,7 +2,10 @@
 
 import os
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+POSTGRESQL_ENGINE = "agencies.postgresql"  # Django's, plus row-level security (its docstring)
 
 
 def env_str(name: str, default: str | None = None) -> str:
@@ -26,3 +29,12 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def database_from_url(url: str, **options) -> dict:
+    """A DATABASES entry from a URL (dj-database-url). PostgreSQL URLs get our backend, which
+    keeps row-level security in step with the tenancy scope."""
+    database = dj_database_url.parse(url, **options)
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database["ENGINE"] = POSTGRESQL_ENGINE
+    return database

@@ -1,17 +1,15 @@
 """Production: PostgreSQL, Redis (cache and broker), Celery workers on several machines, HTTPS
 in front. Every knob is an environment variable; the README lists them."""
 
-import dj_database_url
-
 from .base import *  # noqa: F403
-from .env import env_bool, env_int, env_list, env_str
+from .env import database_from_url, env_bool, env_int, env_list, env_str
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 DATABASES = {
-    "default": dj_database_url.parse(
+    "default": database_from_url(
         env_str("DATABASE_URL"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,

@@ -1,13 +1,11 @@
 """`make test`: real PostgreSQL and real Redis on 127.0.0.1 (override with DATABASE_URL /
 REDIS_URL). pytest-django creates and drops the test database."""
 
-import dj_database_url
-
 from .base import *  # noqa: F403
-from .env import env_str
+from .env import database_from_url, env_str
 
 DATABASES = {
-    "default": dj_database_url.parse(
+    "default": database_from_url(
         env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rapport")
     )
 }

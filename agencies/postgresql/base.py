@@ -1,0 +1,39 @@
+"""Django's PostgreSQL backend, with row-level security following the tenancy scope.
+
+The settings name this backend (`ENGINE = "agencies.postgresql"`, see
+config/settings/env.py `database_from_url`). It adds two things to Django's own:
+- before every statement, the connection's row-level security settings are brought in line
+  with the scope of the code running it (`agencies.row_level_security.before_statement`; a
+  round trip only when they differ);
+- a rollback makes it forget what it set inside the rolled-back transaction or savepoint,
+  since PostgreSQL reverts `set_config` there too.
+"""
+
+from django.db.backends.postgresql import base
+
+from agencies import row_level_security
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # First in the list, so innermost: it runs right before the driver, after any
+        # wrapper a test adds to count or inspect statements.
+        self.execute_wrappers.append(row_level_security.before_statement)
+
+    def get_new_connection(self, conn_params):
+        connection = super().get_new_connection(conn_params)
+        row_level_security.connection_opened(self)
+        return connection
+
+    def _commit(self):
+        super()._commit()
+        row_level_security.transaction_committed(self)
+
+    def _rollback(self):
+        super()._rollback()
+        row_level_security.transaction_rolled_back(self)
+
+    def _savepoint_rollback(self, sid):
+        super()._savepoint_rollback(sid)
+        row_level_security.transaction_rolled_back(self)
