@@ -19,7 +19,7 @@ from participants.models import (
 )
 
 from .conftest import client_for
-from .factories import make_disclosure_consent, make_member, make_participant
+from .factories import agency_today, make_disclosure_consent, make_member, make_participant
 
 pytestmark = pytest.mark.django_db
 
@@ -322,10 +322,10 @@ def test_disclosure_consent_has_the_part_2_elements(admin_a_client, agency_a):
 def test_expired_and_revoked_disclosures_are_shown_as_such(admin_a_client, agency_a):
     participant = make_participant(agency_a)
     expired = make_disclosure_consent(
-        participant, expires_on=timezone.localdate() - timedelta(days=1), recipient="Old employer"
+        participant, expires_on=agency_today(agency_a) - timedelta(days=1), recipient="Old employer"
     )
     active = make_disclosure_consent(
-        participant, expires_on=timezone.localdate() + timedelta(days=30)
+        participant, expires_on=agency_today(agency_a) + timedelta(days=30)
     )
     admin_a_client.post(f"{BASE}{participant.pk}/consents/disclosures/{active.pk}/revoke/")
     with agency_scope(agency_a):
