@@ -59,13 +59,14 @@ DIGEST_SUFFIX = "@digest"
 
 
 class Outcome:
-    SENT, SKIPPED, DEFERRED, RETRY, FAILED, GONE = (
+    SENT, SKIPPED, DEFERRED, RETRY, FAILED, GONE, UNKNOWN = (
         "sent",
         "skipped",
         "deferred",
         "retry",
         "failed",
         "gone",
+        "unknown",  # the transport broke: left 'sending', for the stale path, as after a crash
     )
 
 
@@ -311,7 +312,7 @@ def deliver(delivery_id: int, now: datetime | None = None) -> str:
 # ORM's update() only counts); the agency condition is the ORM scope's, spelled out.
 _CLAIM = (
     "UPDATE alliance_delivery SET status = %s, attempts = attempts + 1, queued_at = %s "
-    "WHERE agency_id = %s AND id = ANY(%s) AND status = %s RETURNING id"
+    "WHERE agency_id = %s AND id = ANY(%s::bigint[]) AND status = %s RETURNING id"
 )
 
 
@@ -503,6 +504,10 @@ class _Batch:
             return
         except PermanentError as error:
             self._fail(row, str(error))
+            return
+        except Exception:  # a transport's bug: whether it went out is unknown
+            log.exception("sending delivery %s failed", row.pk)
+            self.result.outcomes[row.pk] = Outcome.UNKNOWN  # as after a crash: the stale path
             return
         sent_at = timezone.now()
         Delivery.objects.filter(pk=row.pk).update(
