@@ -5,28 +5,33 @@ Life of a message:
    due at a time. Scheduling twice finds the same row.
 2. Every minute the beat runs `deliveries_sweep`, which claims due rows with
    `select_for_update(skip_locked=True)` (two sweepers never claim the same row), marks them
-   queued and, after commit, enqueues `delivery_send(agency_id, delivery_id)` for each.
-   Rows queued or sending for longer than RAPPORT_DELIVERY_STALE_SECONDS (a worker died) are
-   queued again.
-3. `deliver` claims the row (queued -> sending) with a conditional update, applies the
-   participant's contact rules (consent, quiet hours, observances, weekly maximum), renders
-   the text in the recipient's language, and hands it to the channel's transport. Transient
-   errors are retried with backoff and jitter, at most RAPPORT_DELIVERY_MAX_ATTEMPTS attempts;
-   then the row is marked failed, which staff see in the outbox.
+   queued and, after commit, enqueues `deliveries_send(agency_id, delivery_ids)` per batch of
+   up to SEND_BATCH rows of one agency. Rows queued or sending for longer than
+   RAPPORT_DELIVERY_STALE_SECONDS (a worker died) are queued again.
+3. `deliveries_deliver` claims the batch's rows (queued -> sending) with one conditional
+   update, loads them and what the participant's contact rules need (consent, quiet hours,
+   observances, weekly maximum) in a constant number of queries, renders each text in the
+   recipient's language (once per subject where the kind allows), and hands it to the
+   channel's transport. In-app notices are written together with their 'sent' marks in one
+   transaction (exactly once); email and SMS go one by one, each marked sent as soon as the
+   provider accepts it. Transient errors are retried per delivery with backoff and jitter, at
+   most RAPPORT_DELIVERY_MAX_ATTEMPTS attempts; then the row is marked failed, which staff see
+   in the outbox.
 """
 
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 
 from agencies.models import Membership, Role
-from agencies.tenancy import scopes_disabled
+from agencies.tenancy import ScopeError, current_agency_id, scopes_disabled
 from participants.models import ChannelConsent, CulturalProfile, Participant, ParticipantStatus
 
 from .contact_policy import next_allowed_time, weekly_limit_reached_until
@@ -38,6 +43,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "Message",
     "deliveries_cancel",
+    "deliveries_deliver",
     "deliver",
     "delivery_schedule",
     "message_deadline",
@@ -48,17 +54,19 @@ __all__ = [
 ]
 
 SWEEP_BATCH = 1000
+SEND_BATCH = 50  # deliveries of one agency per send task
 DIGEST_SUFFIX = "@digest"
 
 
 class Outcome:
-    SENT, SKIPPED, DEFERRED, RETRY, FAILED, GONE = (
+    SENT, SKIPPED, DEFERRED, RETRY, FAILED, GONE, UNKNOWN = (
         "sent",
         "skipped",
         "deferred",
         "retry",
         "failed",
         "gone",
+        "unknown",  # the transport broke: left 'sending', for the stale path, as after a crash
     )
 
 
@@ -67,16 +75,25 @@ class Outcome:
 
 _RENDERERS: dict[str, Callable] = {}
 _DEADLINES: dict[str, Callable] = {}
+_PER_SUBJECT: set[str] = set()
 
 
-def message_renderer(kind: str):
+def message_renderer(kind: str, *, per_subject: bool = False):
     """Register the function that writes the text of one kind of delivery. It receives the
     Delivery (inside its agency's scope, in the recipient's language) and returns a Message,
     or None when there is nothing to say any more (the row is then skipped). It runs only
-    when the message is really sent, so it may create the link it carries."""
+    when the message is really sent, so it may create the link it carries.
+
+    `per_subject=True` promises that the text depends only on the subject (id and version)
+    and the language, not on the recipient or the channel, and that rendering has no side
+    effects: a batch then renders it once per subject (an alert to every supervisor)."""
 
     def register(function):
         _RENDERERS[kind] = function
+        if per_subject:
+            _PER_SUBJECT.add(kind)
+        else:
+            _PER_SUBJECT.discard(kind)
         return function
 
     return register
@@ -248,6 +265,19 @@ def sweep(now: datetime | None = None) -> list[tuple[int, int]]:
     return due
 
 
+def send_batches(due: list[tuple[int, int]]) -> list[tuple[int, list[int]]]:
+    """The swept (agency id, delivery id) pairs as (agency id, delivery ids) batches of at most
+    SEND_BATCH, one agency each, oldest due first."""
+    by_agency: dict[int, list[int]] = {}
+    for agency_id, pk in due:
+        by_agency.setdefault(agency_id, []).append(pk)
+    return [
+        (agency_id, ids[start : start + SEND_BATCH])
+        for agency_id, ids in by_agency.items()
+        for start in range(0, len(ids), SEND_BATCH)
+    ]
+
+
 def unclaim(delivery_ids: list[int]) -> int:
     """Give claimed rows back to the next sweep (used when the broker cannot take them)."""
     with scopes_disabled():
@@ -264,108 +294,270 @@ def retry_delay(attempt: int) -> float:
     return random.uniform(1, 30 * 2 ** max(attempt - 1, 0))  # noqa: S311
 
 
+@dataclass
+class BatchResult:
+    """What became of each delivery id of a batch, and in how many seconds to try again the
+    ones that met a transient error (each alone)."""
+
+    outcomes: dict[int, str] = field(default_factory=dict)
+    retry_in: dict[int, float] = field(default_factory=dict)
+
+
 def deliver(delivery_id: int, now: datetime | None = None) -> str:
+    """Send one delivery: a batch of one (see `deliveries_deliver`)."""
+    return deliveries_deliver(delivery_ids=[delivery_id], now=now).outcomes[delivery_id]
+
+
+# queued -> sending, in one statement, for the ids still queued. Raw SQL for RETURNING (the
+# ORM's update() only counts); the agency condition is the ORM scope's, spelled out.
+_CLAIM = (
+    "UPDATE alliance_delivery SET status = %s, attempts = attempts + 1, queued_at = %s "
+    "WHERE agency_id = %s AND id = ANY(%s::bigint[]) AND status = %s RETURNING id"
+)
+
+
+def deliveries_deliver(*, delivery_ids: list[int], now: datetime | None = None) -> BatchResult:
+    """Send a batch of one agency's deliveries, in its scope. The rule it enforces: each row is
+    acted on by the one worker whose conditional claim (queued -> sending) took it; an id not
+    claimed is GONE (sent, cancelled, or another worker has it).
+
+    The queries do not grow with the batch for in-app notices and for rows skipped or
+    deferred: one claim, one load, one query each for profiles, consents and recent sends, a
+    renderer call per subject where the kind allows it, and one transaction that writes every
+    in-app notice with its 'sent' mark (exactly once). Email and SMS go one by one: the row is
+    re-checked as still ours just before the provider call and marked sent right after it
+    accepts, so a crash mid-batch re-sends at most the one message in flight (decision 37);
+    the rows not reached are still 'sending' and come back through the stale path."""
     now = now or timezone.now()
-    claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED).update(
-        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, queued_at=now
-    )
-    if not claimed:
-        return Outcome.GONE  # sent, cancelled, or another worker has it
-    delivery = Delivery.objects.select_related("participant", "membership__user", "agency").get(
-        pk=delivery_id
-    )
-    if delivery.participant_id:
-        outcome, address, language = _participant_checks(delivery, now)
-    else:
-        outcome, address, language = _staff_checks(delivery)
-    if outcome:
-        return outcome
-    renderer = _RENDERERS.get(delivery.kind)
-    with translation.override(language):
-        message = renderer(delivery) if renderer else None
-    if message is None:
-        return _finish(delivery, DeliveryStatus.SKIPPED, skip_reason="nothing_to_say")
-    try:
+    agency_id = current_agency_id()
+    if agency_id is None:
+        raise ScopeError("deliveries_deliver() runs inside its agency's scope.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM,
+            [DeliveryStatus.SENDING, now, agency_id, list(delivery_ids), DeliveryStatus.QUEUED],
+        )
+        claimed = {pk for (pk,) in cursor.fetchall()}
+    result = BatchResult({pk: Outcome.GONE for pk in delivery_ids if pk not in claimed})
+    if claimed:
+        rows = list(
+            Delivery.objects.select_related("participant", "membership__user", "agency").filter(
+                pk__in=claimed
+            )
+        )
+        _Batch(rows, now, result).run()
+    return result
+
+
+class _Batch:
+    """The per-batch state: what the contact rules need, loaded once; texts rendered once
+    per subject where the kind allows; status writes gathered and done together."""
+
+    def __init__(self, rows: list[Delivery], now: datetime, result: BatchResult):
+        self.rows, self.now, self.result = rows, now, result
+        participant_ids = {row.participant_id for row in rows if row.participant_id}
+        self.profiles, self.consents, self.recent = {}, {}, {}
+        if participant_ids:
+            self.profiles = {
+                p.participant_id: p
+                for p in CulturalProfile.objects.filter(participant_id__in=participant_ids)
+            }
+            self.consents = {
+                (c.participant_id, c.channel): c
+                for c in ChannelConsent.objects.filter(participant_id__in=participant_ids)
+            }
+            limited = [pk for pk, p in self.profiles.items() if p.max_contacts_per_week]
+            if limited:
+                for participant_id, sent_at in (
+                    Delivery.objects.filter(
+                        participant_id__in=limited,
+                        status=DeliveryStatus.SENT,
+                        sent_at__gt=now - timedelta(days=7),
+                    )
+                    .exclude(channel=DeliveryChannel.IN_APP)
+                    .values_list("participant_id", "sent_at")
+                ):
+                    self.recent.setdefault(participant_id, []).append(sent_at)
+        self.texts: dict[tuple, Message | None] = {}
+        self.transports: dict[str, object] = {}
+        self.skipped: dict[str, list[int]] = {}
+        self.deferred: list[Delivery] = []
+
+    def run(self) -> None:
+        in_app = [row for row in self.rows if row.channel == DeliveryChannel.IN_APP]
+        others = [row for row in self.rows if row.channel != DeliveryChannel.IN_APP]
+        try:
+            ready = [item for row in in_app if (item := self._prepare(row))]
+            if ready:
+                self._send_in_app(ready)
+            for row in others:  # in order: a send counts towards the next one's weekly maximum
+                if item := self._prepare(row):
+                    self._send_one(*item)
+        finally:
+            for transport in self.transports.values():
+                if hasattr(transport, "close"):
+                    transport.close()
+        self._write_skipped_and_deferred()
+
+    # Checks and text
+
+    def _prepare(self, row: Delivery) -> tuple[Delivery, str, Message] | None:
+        """(row, address, text) when the message should go now; otherwise its outcome is
+        recorded and None returned."""
+        if row.participant_id:
+            address, language = self._participant_checks(row)
+        else:
+            address, language = self._staff_checks(row)
+        if address is None:
+            return None
+        try:
+            message = self._render(row, language)
+        except Exception as error:  # a renderer's bug must not sink the rest of the batch
+            log.exception("rendering delivery %s failed", row.pk)
+            self._transient(row, f"render: {type(error).__name__}")
+            return None
+        if message is None:
+            self._skip(row, "nothing_to_say")
+            return None
+        return row, address, message
+
+    def _staff_checks(self, row: Delivery) -> tuple[str | None, str]:
+        membership = row.membership
+        if not membership.is_active or not membership.user.is_active:
+            return self._skip(row, "staff_inactive"), ""
+        return membership.user.email, row.agency.default_language
+
+    def _participant_checks(self, row: Delivery) -> tuple[str | None, str]:
+        """Consent, address, status, quiet hours, observances and the weekly maximum."""
+        participant = row.participant
+        profile = self.profiles.get(participant.pk)
+        language = profile.language if profile else row.agency.default_language
+        if participant.status == ParticipantStatus.DISCHARGED:
+            return self._skip(row, "discharged"), language
+        consent = self.consents.get((participant.pk, row.channel))
+        if consent is None or not consent.is_granted:
+            return self._skip(row, "no_consent"), language
+        address = participant.phone if row.channel == DeliveryChannel.SMS else participant.email
+        if not address:
+            return self._skip(row, "no_address"), language
+        if profile is not None:
+            zone = participant.time_zone
+            allowed = next_allowed_time(profile=profile, time_zone=zone, at=self.now)
+            full_until = weekly_limit_reached_until(
+                profile=profile, sent_times=self.recent.get(participant.pk, []), at=allowed
+            )
+            if full_until:
+                allowed = next_allowed_time(profile=profile, time_zone=zone, at=full_until)
+            if allowed > self.now:
+                self._defer(row, allowed)
+                return None, language
+        return address, language
+
+    def _render(self, row: Delivery, language: str) -> Message | None:
+        renderer = _RENDERERS.get(row.kind)
+        if renderer is None:
+            return None
+        key = None
+        if row.kind in _PER_SUBJECT:
+            key = (row.kind, row.subject_id, row.subject_version, language)
+            if key in self.texts:
+                return self.texts[key]
+        with translation.override(language):
+            message = renderer(row)
+        if key is not None:
+            self.texts[key] = message
+        return message
+
+    # Sending
+
+    def _transport(self, channel: str):
+        if channel not in self.transports:
+            self.transports[channel] = transport_for(channel)
+        return self.transports[channel]
+
+    def _send_in_app(self, ready: list[tuple[Delivery, str, Message]]) -> None:
+        """Every notice and every 'sent' mark in one transaction: a crash leaves none of them,
+        and the rows (still 'sending') come back through the stale path."""
         with transaction.atomic():
-            provider_id = transport_for(delivery.channel).send(
-                delivery=delivery, address=address, message=message
+            self._transport(DeliveryChannel.IN_APP).send_batch(ready)
+            Delivery.objects.filter(pk__in=[row.pk for row, _a, _m in ready]).update(
+                status=DeliveryStatus.SENT, sent_at=timezone.now(), provider_id=""
             )
-            _finish(
-                delivery, DeliveryStatus.SENT, sent_at=timezone.now(), provider_id=provider_id or ""
+        for row, _address, _message in ready:
+            self.result.outcomes[row.pk] = Outcome.SENT
+
+    def _send_one(self, row: Delivery, address: str, message: Message) -> None:
+        # Still ours? A batch that ran past the stale time may have been handed out again;
+        # then the other worker sends it, not us. Renewing queued_at keeps it ours meanwhile.
+        still_ours = Delivery.objects.filter(
+            pk=row.pk, status=DeliveryStatus.SENDING, queued_at=row.queued_at
+        ).update(queued_at=timezone.now())
+        if not still_ours:
+            self.result.outcomes[row.pk] = Outcome.GONE
+            return
+        try:
+            provider_id = self._transport(row.channel).send(
+                delivery=row, address=address, message=message
             )
-        return Outcome.SENT
-    except TransientError as error:
-        if delivery.attempts >= settings.RAPPORT_DELIVERY_MAX_ATTEMPTS:
-            _finish(delivery, DeliveryStatus.FAILED, last_error=str(error)[:200])
-            return Outcome.FAILED
-        Delivery.objects.filter(pk=delivery.pk).update(
-            status=DeliveryStatus.QUEUED, last_error=str(error)[:200]
+        except TransientError as error:
+            self._transient(row, str(error))
+            return
+        except PermanentError as error:
+            self._fail(row, str(error))
+            return
+        except Exception:  # a transport's bug: whether it went out is unknown
+            log.exception("sending delivery %s failed", row.pk)
+            self.result.outcomes[row.pk] = Outcome.UNKNOWN  # as after a crash: the stale path
+            return
+        sent_at = timezone.now()
+        Delivery.objects.filter(pk=row.pk).update(
+            status=DeliveryStatus.SENT, sent_at=sent_at, provider_id=provider_id or ""
         )
-        return Outcome.RETRY
-    except PermanentError as error:
-        _finish(delivery, DeliveryStatus.FAILED, last_error=str(error)[:200])
-        return Outcome.FAILED
+        self.result.outcomes[row.pk] = Outcome.SENT
+        if row.participant_id:
+            self.recent.setdefault(row.participant_id, []).append(sent_at)
 
+    # Outcomes that are not 'sent'
 
-def _finish(delivery: Delivery, status: str, **fields) -> str:
-    Delivery.objects.filter(pk=delivery.pk).update(status=status, **fields)
-    return Outcome.SKIPPED if status == DeliveryStatus.SKIPPED else status
+    def _skip(self, row: Delivery, reason: str) -> None:
+        self.skipped.setdefault(reason, []).append(row.pk)
+        self.result.outcomes[row.pk] = Outcome.SKIPPED
 
+    def _defer(self, row: Delivery, allowed: datetime) -> None:
+        """Move the message to the next allowed time, or skip it if it would be pointless
+        then."""
+        deadline = _DEADLINES.get(row.kind)
+        useful_until = deadline(row) if deadline else None
+        if useful_until is not None and allowed >= useful_until:
+            self._skip(row, "pointless_after_quiet_time")
+            return
+        row.status, row.due_at, row.attempts = DeliveryStatus.PENDING, allowed, row.attempts - 1
+        self.deferred.append(row)
+        self.result.outcomes[row.pk] = Outcome.DEFERRED
 
-def _staff_checks(delivery: Delivery):
-    membership = delivery.membership
-    if not membership.is_active or not membership.user.is_active:
-        return _finish(delivery, DeliveryStatus.SKIPPED, skip_reason="staff_inactive"), "", "en"
-    return None, membership.user.email, delivery.agency.default_language
-
-
-def _participant_checks(delivery: Delivery, now: datetime):
-    """Consent, address, status, quiet hours, observances and the weekly maximum. Returns
-    (outcome or None, address, language)."""
-    participant = delivery.participant
-    profile = CulturalProfile.objects.filter(participant=participant).first()
-    language = profile.language if profile else delivery.agency.default_language
-    if participant.status == ParticipantStatus.DISCHARGED:
-        return _finish(delivery, DeliveryStatus.SKIPPED, skip_reason="discharged"), "", language
-    consent = ChannelConsent.objects.filter(
-        participant=participant, channel=delivery.channel
-    ).first()
-    if consent is None or not consent.is_granted:
-        return _finish(delivery, DeliveryStatus.SKIPPED, skip_reason="no_consent"), "", language
-    address = participant.phone if delivery.channel == DeliveryChannel.SMS else participant.email
-    if not address:
-        return _finish(delivery, DeliveryStatus.SKIPPED, skip_reason="no_address"), "", language
-    if profile is not None:
-        allowed = next_allowed_time(profile=profile, time_zone=participant.time_zone, at=now)
-        recent = list(
-            Delivery.objects.filter(
-                participant=participant,
-                status=DeliveryStatus.SENT,
-                sent_at__gt=now - timedelta(days=7),
-            )
-            .exclude(channel=DeliveryChannel.IN_APP)
-            .values_list("sent_at", flat=True)
+    def _transient(self, row: Delivery, error: str) -> None:
+        if row.attempts >= settings.RAPPORT_DELIVERY_MAX_ATTEMPTS:
+            self._fail(row, error)
+            return
+        Delivery.objects.filter(pk=row.pk).update(
+            status=DeliveryStatus.QUEUED, last_error=error[:200]
         )
-        full_until = weekly_limit_reached_until(profile=profile, sent_times=recent, at=allowed)
-        if full_until:
-            allowed = next_allowed_time(
-                profile=profile, time_zone=participant.time_zone, at=full_until
+        self.result.outcomes[row.pk] = Outcome.RETRY
+        self.result.retry_in[row.pk] = retry_delay(row.attempts)
+
+    def _fail(self, row: Delivery, error: str) -> None:
+        Delivery.objects.filter(pk=row.pk).update(
+            status=DeliveryStatus.FAILED, last_error=error[:200]
+        )
+        self.result.outcomes[row.pk] = Outcome.FAILED
+
+    def _write_skipped_and_deferred(self) -> None:
+        for reason, ids in self.skipped.items():
+            Delivery.objects.filter(pk__in=ids).update(
+                status=DeliveryStatus.SKIPPED, skip_reason=reason
             )
-        if allowed > now:
-            return _defer(delivery, allowed, language), "", language
-    return None, address, language
-
-
-def _defer(delivery: Delivery, allowed: datetime, language: str) -> str:
-    """Move the message to the next allowed time, or skip it if it would be pointless then."""
-    deadline = _DEADLINES.get(delivery.kind)
-    useful_until = deadline(delivery) if deadline else None
-    if useful_until is not None and allowed >= useful_until:
-        return _finish(delivery, DeliveryStatus.SKIPPED, skip_reason="pointless_after_quiet_time")
-    Delivery.objects.filter(pk=delivery.pk).update(
-        status=DeliveryStatus.PENDING, due_at=allowed, attempts=F("attempts") - 1
-    )
-    return Outcome.DEFERRED
+        if self.deferred:
+            Delivery.objects.bulk_update(self.deferred, ["status", "due_at", "attempts"])
 
 
 def supervisors_of_agency() -> list[Membership]:

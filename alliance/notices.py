@@ -41,7 +41,7 @@ def alerts_notify_new(now: datetime | None = None) -> int:
     return len(fresh)
 
 
-@message_renderer(DeliveryKind.ALERT)
+@message_renderer(DeliveryKind.ALERT, per_subject=True)
 def alert_message(delivery) -> Message | None:
     alert = (
         Alert.objects.select_related("participant", "agency").filter(pk=delivery.subject_id).first()

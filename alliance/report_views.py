@@ -213,12 +213,13 @@ def alliance_dashboard(request, agency_slug):
     period = _period_or_none(form)
     context = {"form": form, "period": period}
     if period is not None:
-        responses = reports.response_summary(period)
+        figures = reports.dashboard_figures(period)
+        responses = figures.responses
         context.update(
-            requests=reports.request_summary(period),
+            requests=figures.requests,
             responses=responses,
-            open_alerts=reports.open_alert_count(),
-            peers=reports.peer_summary(period),
+            open_alerts=figures.open_alerts,
+            peers=figures.peers,
             bands_chart=charts.bar_chart(
                 [(str(label), count) for _key, label, count in responses["bands"]],
                 chart_id="bands-chart",

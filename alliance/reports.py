@@ -8,7 +8,7 @@ participants or responses with a query inside the loop; totals are aggregated in
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -150,31 +150,71 @@ def request_summary(period: Period) -> dict:
     return counts
 
 
-def response_summary(period: Period) -> dict:
-    """Responses submitted in the period: their number, average percent, how many have no
-    score (no scale item answered), and the number in each band of PERCENT_BANDS (as
-    `bands`: a list of (key, label, count)). One query."""
+def _responses_by_peer(period: Period) -> dict[int | None, dict]:
+    """Responses submitted in the period, grouped by the participant's current peer (None:
+    no peer): their number, how many are scored and the sum of their percents, how many are
+    unscored, and the number in each band of PERCENT_BANDS. One query; the agency's totals
+    are the sums of these groups (every response has a participant)."""
     band_counts = {
         key: Count("id", filter=Q(percent__gte=low, percent__lt=high))
         for key, _label, low, high in PERCENT_BANDS
     }
-    found = CheckInResponse.objects.filter(_in_period("submitted_at", period)).aggregate(
-        responses=Count("id"),
-        average=Avg("percent"),
-        unscored=Count("id", filter=Q(percent__isnull=True)),
-        **band_counts,
-    )
-    average = found["average"]
     return {
-        "responses": found["responses"],
-        "average": round(average, 1) if average is not None else None,
-        "unscored": found["unscored"],
-        "bands": [(key, label, found[key]) for key, label, _low, _high in PERCENT_BANDS],
+        row["participant__assigned_peer"]: row
+        for row in CheckInResponse.objects.filter(_in_period("submitted_at", period))
+        .values("participant__assigned_peer")
+        .annotate(
+            n=Count("id"),
+            scored=Count("percent"),
+            percent_sum=Sum("percent"),
+            unscored=Count("id", filter=Q(percent__isnull=True)),
+            **band_counts,
+        )
+        .order_by()
     }
+
+
+def _average(groups) -> float | None:
+    """The average percent of the responses in `groups` (rows of _responses_by_peer), to one
+    decimal, as AVG would give it: the sum of the percents over the number scored."""
+    scored = sum(group["scored"] for group in groups)
+    if not scored:
+        return None
+    return round(sum(group["percent_sum"] or 0 for group in groups) / scored, 1)
+
+
+def _response_totals(by_peer: dict[int | None, dict]) -> dict:
+    groups = list(by_peer.values())
+    return {
+        "responses": sum(group["n"] for group in groups),
+        "average": _average(groups),
+        "unscored": sum(group["unscored"] for group in groups),
+        "bands": [
+            (key, label, sum(group[key] for group in groups))
+            for key, label, _low, _high in PERCENT_BANDS
+        ],
+    }
+
+
+def response_summary(period: Period) -> dict:
+    """Responses submitted in the period: their number, average percent, how many have no
+    score (no scale item answered), and the number in each band of PERCENT_BANDS (as
+    `bands`: a list of (key, label, count)). One query."""
+    return _response_totals(_responses_by_peer(period))
 
 
 def _unresolved_alerts() -> QuerySet[Alert]:
     return Alert.objects.exclude(status=AlertStatus.RESOLVED)
+
+
+def _unresolved_alerts_by_peer() -> dict[int | None, int]:
+    """Unresolved alerts, now, by the participant's current peer. One query."""
+    return dict(
+        _unresolved_alerts()
+        .values_list("participant__assigned_peer")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
 
 
 def open_alert_count() -> int:
@@ -199,31 +239,10 @@ class PeerRow:
         return user.get_full_name() or user.email
 
 
-def peer_summary(period: Period) -> list[PeerRow]:
-    """One row per active peer specialist (and per other member who has participants,
-    responses or alerts attributed): participants in their caseload (not discharged),
-    responses in the period, the average percent of those, and unresolved alerts.
-
-    Responses and alerts are attributed to the participant's *current* peer: a transfer
-    moves a participant's history with them. A last row (membership None) gathers
-    participants without a peer, when there are any. Four grouped queries, however many
-    peers, participants or check-ins there are."""
+def _peer_rows(responses: dict[int | None, dict], alerts: dict[int | None, int]) -> list[PeerRow]:
     caseloads = dict(
         Participant.objects.exclude(status=ParticipantStatus.DISCHARGED)
         .values_list("assigned_peer")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    responses = {
-        row["participant__assigned_peer"]: row
-        for row in CheckInResponse.objects.filter(_in_period("submitted_at", period))
-        .values("participant__assigned_peer")
-        .annotate(n=Count("id"), average=Avg("percent"))
-        .order_by()
-    }
-    alerts = dict(
-        _unresolved_alerts()
-        .values_list("participant__assigned_peer")
         .annotate(n=Count("id"))
         .order_by()
     )
@@ -233,13 +252,12 @@ def peer_summary(period: Period) -> list[PeerRow]:
     ).select_related("user")
 
     def row_for(membership_id, membership) -> PeerRow:
-        found = responses.get(membership_id, {})
-        average = found.get("average")
+        found = responses.get(membership_id)
         return PeerRow(
             membership=membership,
             caseload=caseloads.get(membership_id, 0),
-            responses=found.get("n", 0),
-            average=round(average, 1) if average is not None else None,
+            responses=found["n"] if found else 0,
+            average=_average([found]) if found else None,
             open_alerts=alerts.get(membership_id, 0),
         )
 
@@ -248,6 +266,40 @@ def peer_summary(period: Period) -> list[PeerRow]:
     if None in caseloads or None in responses or None in alerts:
         rows.append(row_for(None, None))
     return rows
+
+
+def peer_summary(period: Period) -> list[PeerRow]:
+    """One row per active peer specialist (and per other member who has participants,
+    responses or alerts attributed): participants in their caseload (not discharged),
+    responses in the period, the average percent of those, and unresolved alerts.
+
+    Responses and alerts are attributed to the participant's *current* peer: a transfer
+    moves a participant's history with them. A last row (membership None) gathers
+    participants without a peer, when there are any. Four grouped queries, however many
+    peers, participants or check-ins there are."""
+    return _peer_rows(_responses_by_peer(period), _unresolved_alerts_by_peer())
+
+
+@dataclass
+class DashboardFigures:
+    requests: dict  # as request_summary
+    responses: dict  # as response_summary
+    open_alerts: int  # as open_alert_count
+    peers: list[PeerRow]  # as peer_summary
+
+
+def dashboard_figures(period: Period) -> DashboardFigures:
+    """Every figure of the dashboard for the period, the same as the four functions above
+    give, in five queries: the responses and the unresolved alerts are read once, grouped by
+    peer, and the agency's totals summed from the groups."""
+    responses = _responses_by_peer(period)
+    alerts = _unresolved_alerts_by_peer()
+    return DashboardFigures(
+        requests=request_summary(period),
+        responses=_response_totals(responses),
+        open_alerts=sum(alerts.values()),
+        peers=_peer_rows(responses, alerts),
+    )
 
 
 # Exports -----------------------------------------------------------------------------------

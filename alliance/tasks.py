@@ -2,6 +2,7 @@
 and open the agency's scope themselves."""
 
 import logging
+from collections import Counter
 
 from celery import shared_task
 from django.utils import timezone
@@ -27,32 +28,55 @@ def deliveries_sweep() -> int:
     checkins_count_missed()
     alerts_notify_new()
     due = delivery_mechanism.sweep()
-    for position, (agency_id, delivery_id) in enumerate(due):
+    batches = delivery_mechanism.send_batches(due)
+    for position, (agency_id, delivery_ids) in enumerate(batches):
         try:
-            delivery_send.apply_async(args=[agency_id, delivery_id], retry=False)
+            deliveries_send.apply_async(args=[agency_id, delivery_ids], retry=False)
         except OperationalError:
             # The broker is down: hand the rest back, so the first sweep after it returns
             # sends them (rather than waiting for them to go stale).
-            delivery_mechanism.unclaim([pk for _agency, pk in due[position:]])
-            log.warning(
-                "broker unavailable: %d deliveries returned to the queue", len(due) - position
-            )
-            return position
+            left = [pk for _agency, ids in batches[position:] for pk in ids]
+            delivery_mechanism.unclaim(left)
+            log.warning("broker unavailable: %d deliveries returned to the queue", len(left))
+            return len(due) - len(left)
     return len(due)
 
 
 @shared_task(
     bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=None
 )
-def delivery_send(self, agency_id: int, delivery_id: int) -> str:
-    """Send one delivery. Redelivered after a worker crash (acks_late); the conditional claim
-    inside `deliver` makes a second run a no-op unless the row was handed out again."""
+def deliveries_send(self, agency_id: int, delivery_ids: list[int]) -> dict[str, int]:
+    """Send a batch of one agency's deliveries. Redelivered after a worker crash (acks_late);
+    the conditional claim inside `deliveries_deliver` makes a second run skip every row
+    already taken. A delivery that met a transient error is sent again alone, later."""
+    return _send(self, agency_id, delivery_ids)
+
+
+@shared_task(
+    bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=None
+)
+def delivery_send(self, agency_id: int, delivery_id: int) -> dict[str, int]:
+    """The one-delivery task of earlier releases, kept for messages still in the queue
+    during a deploy: a batch of one."""
+    return _send(self, agency_id, [delivery_id])
+
+
+def _send(task, agency_id: int, delivery_ids: list[int]) -> dict[str, int]:
     with agency_scope(agency_id):
-        outcome = delivery_mechanism.deliver(delivery_id)
-    if outcome == delivery_mechanism.Outcome.RETRY:
-        raise self.retry(countdown=delivery_mechanism.retry_delay(self.request.retries + 1))
-    log.info("delivery %s of agency %s: %s", delivery_id, agency_id, outcome)
-    return outcome
+        result = delivery_mechanism.deliveries_deliver(delivery_ids=delivery_ids)
+    # Back to the queue this batch came from (as Task.retry does), each alone.
+    queue = (task.request.delivery_info or {}).get("routing_key")
+    for delivery_id, countdown in result.retry_in.items():
+        try:
+            deliveries_send.apply_async(
+                args=[agency_id, [delivery_id]], countdown=countdown, queue=queue, retry=False
+            )
+        except OperationalError:
+            # Left queued: the sweeper hands it out again once it is stale.
+            log.warning("broker unavailable: delivery %s waits for the stale sweep", delivery_id)
+    tally = Counter(result.outcomes.values())
+    log.info("deliveries of agency %s: %s", agency_id, dict(tally))
+    return dict(tally)
 
 
 @shared_task(ignore_result=True)

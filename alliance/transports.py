@@ -8,8 +8,7 @@ from pathlib import Path
 
 import requests
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.core.mail import EmailMessage, mailers
 from django.utils.module_loading import import_string
 
 log = logging.getLogger(__name__)
@@ -31,6 +30,12 @@ class PermanentError(Exception):
 
 
 class EmailTransport:
+    """One connection to the default mailer per batch, opened at the first message and closed
+    by `close()`; a connection that failed is dropped, so the next message opens a new one."""
+
+    def __init__(self):
+        self.mailer = None
+
     def send(self, *, delivery, address: str, message: Message) -> str:
         email = EmailMessage(
             message.subject,
@@ -40,32 +45,51 @@ class EmailTransport:
             headers={"X-Rapport-Delivery": delivery.idempotency_key},
         )
         try:
-            email.send()
+            if self.mailer is None:
+                self.mailer = mailers.default
+                self.mailer.open()  # kept open: sending alone would reconnect every time
+            self.mailer.send_messages([email])
         except (OSError, TimeoutError) as error:  # SMTP connection problems
+            self.close()
             raise TransientError(type(error).__name__) from error
         return ""
 
+    def close(self) -> None:
+        if self.mailer is not None:
+            try:
+                self.mailer.close()
+            except (OSError, TimeoutError):
+                log.warning("closing the mail connection failed")
+            self.mailer = None
+
 
 class InAppTransport:
-    """Writes the staff member's notification. The row and the delivery's 'sent' mark are
-    written in the caller's transaction; the unique constraint on the delivery makes a second
-    attempt a no-op: exactly once."""
+    """Writes staff members' notifications, in the caller's transaction, which also marks the
+    deliveries sent. The unique constraint on the delivery makes a second attempt a no-op
+    (ON CONFLICT DO NOTHING, which waits for a concurrent writer of the same row): exactly
+    once."""
 
     def send(self, *, delivery, address: str, message: Message) -> str:
+        self.send_batch([(delivery, address, message)])
+        return ""
+
+    def send_batch(self, items) -> None:
+        """Many (delivery, address, message) at once: one INSERT."""
         from .models import Notification
 
-        try:
-            with transaction.atomic():
-                Notification.objects.create(
+        Notification.objects.bulk_create(
+            [
+                Notification(
                     agency_id=delivery.agency_id,
                     membership_id=delivery.membership_id,
                     delivery=delivery,
                     text=message.text[:300],
                     link=message.link,
                 )
-        except IntegrityError:
-            pass  # written by an earlier attempt
-        return ""
+                for delivery, _address, message in items
+            ],
+            ignore_conflicts=True,
+        )
 
 
 # SMS ---------------------------------------------------------------------------------------

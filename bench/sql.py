@@ -54,17 +54,29 @@ SELECT (SELECT row_to_json(q) FROM period_requests q),
         LEFT JOIN agencies_user u ON u.id = m.user_id)
 """
 
+# The first caseload page as a supervisor sees it: 25 rows by name, each with its peer's name
+# and last contact, the number of participants (for the page count), and the peer filter's
+# choices. Like the page, it looks up the last contact of the page's 25 rows only.
 CASELOAD = """
-SELECT p.id, p.preferred_name, p.pronouns, p.status, p.enrolled_on, u.first_name, u.last_name,
-       u.email, last.at AS last_contact_at, count(*) OVER () AS total
-FROM participants_participant p
-LEFT JOIN agencies_membership m ON m.id = p.assigned_peer_id
+WITH page AS (
+    SELECT p.id, p.preferred_name, p.pronouns, p.status, p.assigned_peer_id,
+           count(*) OVER () AS total
+    FROM participants_participant p
+    WHERE p.agency_id = %(agency)s
+    ORDER BY p.preferred_name, p.id
+    LIMIT 25
+)
+SELECT page.id, page.preferred_name, page.pronouns, page.status, u.first_name, u.last_name,
+       (SELECT max(c.occurred_at) FROM participants_contact c
+        WHERE c.agency_id = %(agency)s AND c.participant_id = page.id) AS last_contact_at,
+       page.total,
+       (SELECT json_agg(json_build_array(
+                   m.id, coalesce(nullif(trim(pu.first_name || ' ' || pu.last_name), ''), pu.email))
+               ORDER BY pu.last_name, pu.first_name, pu.email)
+        FROM agencies_membership m JOIN agencies_user pu ON pu.id = m.user_id
+        WHERE m.agency_id = %(agency)s AND m.role = 'peer' AND m.is_active) AS peers
+FROM page
+LEFT JOIN agencies_membership m ON m.id = page.assigned_peer_id
 LEFT JOIN agencies_user u ON u.id = m.user_id
-LEFT JOIN LATERAL (
-    SELECT max(c.occurred_at) AS at FROM participants_contact c
-    WHERE c.agency_id = p.agency_id AND c.participant_id = p.id
-) last ON true
-WHERE p.agency_id = %(agency)s
-ORDER BY p.preferred_name, p.id
-LIMIT 25
+ORDER BY page.preferred_name, page.id
 """

@@ -333,15 +333,18 @@ class LanguageTermForm(forms.ModelForm):
         return term
 
 
-class CaseloadFilterForm(PeerChoiceMixin, forms.Form):
+class CaseloadFilterForm(forms.Form):
+    """The caseload's search, filters and sort. `peer` cleans to a membership id among the
+    agency's active peer specialists (choices read per request, inside the agency scope)."""
+
     q = forms.CharField(label=_("Search by name"), required=False, max_length=100)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
         choices=[("", _("Any status")), *ParticipantStatus.choices],
     )
-    peer = forms.ModelChoiceField(
-        label=_("Peer specialist"), required=False, queryset=None, empty_label=_("Any peer")
+    peer = forms.TypedChoiceField(
+        label=_("Peer specialist"), required=False, coerce=int, empty_value=None
     )
     sort = forms.ChoiceField(
         label=_("Sort by"),
@@ -356,4 +359,4 @@ class CaseloadFilterForm(PeerChoiceMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.limit_peers("peer")
+        self.fields["peer"].choices = [("", _("Any peer")), *selectors.peer_choices()]

@@ -36,6 +36,17 @@ def participants_visible_to(membership: Membership) -> QuerySet[Participant]:
     return participants
 
 
+# What the caseload table shows of each participant (and their peer's name): the rows are
+# loaded with these columns only.
+CASELOAD_COLUMNS = (
+    "preferred_name",
+    "pronouns",
+    "status",
+    "assigned_peer__user__first_name",
+    "assigned_peer__user__last_name",
+)
+
+
 def caseload(
     membership: Membership,
     *,
@@ -53,6 +64,7 @@ def caseload(
     rows = (
         participants_visible_to(membership)
         .select_related("assigned_peer__user")
+        .only(*CASELOAD_COLUMNS)
         .annotate(last_contact_at=Subquery(last_contact.values("occurred_at")[:1]))
     )
     if search:
@@ -74,6 +86,15 @@ def caseload(
 
 def peers_of_agency() -> QuerySet[Membership]:
     return Membership.objects.filter(role=Role.PEER, is_active=True).select_related("user")
+
+
+def peer_choices() -> list[tuple[int, str]]:
+    """The agency's active peer specialists as (membership id, name), in the memberships'
+    order, for a filter's choices: one plain query, no model instances."""
+    names = peers_of_agency().values_list(
+        "pk", "user__first_name", "user__last_name", "user__email"
+    )
+    return [(pk, f"{first} {last}".strip() or email) for pk, first, last, email in names]
 
 
 def profile_of(participant: Participant) -> CulturalProfile:

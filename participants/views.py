@@ -70,7 +70,7 @@ def caseload(request, agency_slug):
         request.membership,
         search=cleaned.get("q", ""),
         status=cleaned.get("status", ""),
-        peer_id=cleaned["peer"].pk if cleaned.get("peer") else None,
+        peer_id=cleaned.get("peer"),
         sort=cleaned.get("sort") or "name",
     )
     page = Paginator(rows, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))

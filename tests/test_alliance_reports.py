@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import Avg
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -17,7 +18,7 @@ from agencies.models import AuditEvent, Role
 from agencies.tenancy import agency_scope
 from alliance import charts
 from alliance.instrument_loading import instrument_load
-from alliance.models import Instrument, InstrumentItem, Practice
+from alliance.models import CheckInResponse, Instrument, InstrumentItem, Practice
 
 from .conftest import client_for
 from .factories import (
@@ -197,7 +198,13 @@ def test_dashboard_is_for_supervisors_and_admins(agency_a, peer_a_client):
     assert dashboard(peer_a_client, agency_a).status_code == 403
 
 
-def test_dashboard_queries_do_not_grow_with_participants(agency_a, admin_a_client):
+def _tables_read(queries, table):
+    return sum(f'FROM "{table}"' in query["sql"] for query in queries)
+
+
+def test_dashboard_queries_do_not_grow_with_participants(
+    agency_a, admin_a_client, django_assert_max_num_queries
+):
     peers = [make_member(agency_a, Role.PEER) for _ in range(2)]
     first = make_participant(agency_a, peer=peers[0])
     make_checkin_response(first, days_ago=2, scale_value=1)
@@ -208,10 +215,68 @@ def test_dashboard_queries_do_not_grow_with_participants(agency_a, admin_a_clien
         someone = make_participant(agency_a, peer=peers[n % 2] if n % 5 else None)
         make_checkin_response(someone, days_ago=n % 20, scale_value=1 + n % 5)
         make_dated_checkin_request(someone, days_ago=n % 30)
-    with CaptureQueriesContext(connection) as large:
+    with django_assert_max_num_queries(len(small.captured_queries)) as large:
         page = dashboard(admin_a_client, agency_a)
     assert page.context["responses"]["responses"] == 50
     assert len(large.captured_queries) == len(small.captured_queries)
+    # Each table of figures is read once: totals and per-peer rows come from the same query.
+    for table in ("alliance_checkinrequest", "alliance_checkinresponse", "alliance_alert"):
+        assert _tables_read(large.captured_queries, table) == 1, table
+
+
+def test_dashboard_figures_are_those_of_the_separate_reports(agency_a, peer_a, supervisor_a):
+    from alliance import reports
+
+    other_peer = make_member(agency_a, Role.PEER)
+    make_member(agency_a, Role.PEER)  # no participants: a row of zeros
+    for n in range(12):
+        someone = make_participant(
+            agency_a,
+            peer=[peer_a, other_peer, None][n % 3],
+            status="discharged" if n == 4 else "active",
+        )
+        make_checkin_response(someone, days_ago=n * 3, scale_value=1 + n % 5)
+        make_checkin_response(
+            someone, days_ago=n, answers_by_practice=dict.fromkeys(Practice.values)
+        )
+        make_dated_checkin_request(someone, days_ago=n, revoked=n == 7)
+    with agency_scope(agency_a):
+        for period in (reports.period_last_days(30), reports.period_last_days(7)):
+            figures = reports.dashboard_figures(period)
+            assert figures.requests == reports.request_summary(period)
+            assert figures.responses == reports.response_summary(period)
+            assert figures.responses["unscored"] > 0
+            assert figures.open_alerts == reports.open_alert_count() > 0
+
+            def rows(peer_rows):
+                return [
+                    (
+                        r.membership and r.membership.pk,
+                        r.caseload,
+                        r.responses,
+                        r.average,
+                        r.open_alerts,
+                    )
+                    for r in peer_rows
+                ]
+
+            assert rows(figures.peers) == rows(reports.peer_summary(period))
+            # The averages are AVG's, overall and by peer.
+            in_period = CheckInResponse.objects.filter(
+                submitted_at__gte=period.start, submitted_at__lt=period.end
+            )
+            overall = in_period.aggregate(average=Avg("percent"))["average"]
+            assert figures.responses["average"] == round(overall, 1)
+            by_peer = dict(
+                in_period.values_list("participant__assigned_peer")
+                .annotate(average=Avg("percent"))
+                .order_by()
+            )
+            assert {
+                row.membership and row.membership.pk: row.average
+                for row in figures.peers
+                if row.responses
+            } == {peer: round(average, 1) for peer, average in by_peer.items()}
 
 
 # CSV export --------------------------------------------------------------------------------

@@ -477,3 +477,178 @@ def test_without_consent_the_portal_link_is_not_sent(agency_a, peer_a):
     assert "has not agreed to texts or emails" in response.text
     with agency_scope(agency_a):
         assert not Delivery.objects.filter(kind=DeliveryKind.PORTAL_LINK).exists()
+
+
+# Batches ----------------------------------------------------------------------------------------
+
+FLAKY_PHONE = "+12025550177"
+
+
+class FlakySMS(MemorySMS):
+    """The provider answers 503 for one number and accepts the others."""
+
+    def send(self, *, delivery, address, message):
+        if address == FLAKY_PHONE:
+            from alliance.transports import TransientError
+
+            raise TransientError("HTTP 503")
+        return super().send(delivery=delivery, address=address, message=message)
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """What the send task puts back on the broker: (args, countdown)."""
+    from alliance import tasks
+
+    calls = []
+    monkeypatch.setattr(
+        tasks.deliveries_send,
+        "apply_async",
+        lambda args, countdown=None, **options: calls.append((args, countdown)),
+    )
+    return calls
+
+
+def in_quiet_hours_now(participant):
+    """Quiet hours from an hour ago to an hour from now, in the participant's time zone."""
+    local = timezone.now().astimezone(zoneinfo.ZoneInfo(participant.time_zone))
+    profile_of(
+        participant,
+        quiet_hours_start=(local - timedelta(hours=1)).time().replace(second=0, microsecond=0),
+        quiet_hours_end=(local + timedelta(hours=1)).time().replace(second=0, microsecond=0),
+    )
+
+
+def sweep_and_send_one_batch():
+    """The beat's path: sweep, one batch, the batch task run here."""
+    from alliance.tasks import deliveries_send
+
+    [(agency_id, ids)] = delivery.send_batches(sweep())
+    deliveries_send(agency_id, ids)
+    return ids
+
+
+@override_settings(RAPPORT_SMS_BACKEND="tests.test_delivery.FlakySMS")
+def test_a_batch_with_mixed_outcomes_leaves_each_row_in_the_right_state(
+    agency_a, peer_a, participant, enqueued
+):
+    from .factories import make_alert
+
+    now = timezone.now() - timedelta(minutes=1)
+    will_send = reminder_for_participant(participant, now)
+    no_consent = reminder_for_participant(make_participant(agency_a, phone="+12025550144"), now)
+    sleeping = make_participant(agency_a, phone="+12025550145")
+    flaky = make_participant(agency_a, phone=FLAKY_PHONE)
+    with agency_scope(agency_a):
+        for person in (sleeping, flaky):
+            channel_consent_set(participant=person, channel="sms", granted=True, recorded_by=None)
+    in_quiet_hours_now(sleeping)
+    quiet = reminder_for_participant(sleeping, now)
+    failing = reminder_for_participant(flaky, now)
+    with agency_scope(agency_a):
+        in_app, email = delivery.staff_message_schedule(
+            kind=DeliveryKind.ALERT,
+            subject_id=make_alert(participant).pk,
+            membership=peer_a,
+            due_at=now,
+        )
+
+    ids = sweep_and_send_one_batch()
+
+    assert len(ids) == 6
+    assert status_of(will_send).status == DeliveryStatus.SENT
+    assert MemorySMS.outbox == [("+12025550143", MemorySMS.outbox[0][1])]
+    skipped = status_of(no_consent)
+    assert skipped.status == DeliveryStatus.SKIPPED and skipped.skip_reason == "no_consent"
+    deferred = status_of(quiet)
+    assert deferred.status == DeliveryStatus.PENDING and deferred.due_at > timezone.now()
+    assert deferred.attempts == 0  # held back is not an attempt
+    retried = status_of(failing)
+    assert (retried.status, retried.attempts, retried.last_error) == (
+        DeliveryStatus.QUEUED,
+        1,
+        "HTTP 503",
+    )
+    [(args, countdown)] = enqueued  # the failed one alone, later
+    assert args == [agency_a.pk, [failing.pk]] and 1 <= countdown <= 30
+    assert status_of(in_app).status == status_of(email).status == DeliveryStatus.SENT
+    assert len(mail.outbox) == 1
+    with agency_scope(agency_a):
+        assert Notification.objects.filter(delivery=in_app).count() == 1
+
+
+def test_the_weekly_maximum_holds_within_one_batch(agency_a, participant):
+    profile_of(participant, max_contacts_per_week=1)
+    now = timezone.now() - timedelta(minutes=1)
+    first = reminder_for_participant(participant, now)
+    second = reminder_for_participant(participant, now)
+    sweep_and_send_one_batch()
+    assert len(MemorySMS.outbox) == 1
+    sent, held = sorted([status_of(first), status_of(second)], key=lambda r: r.status != "sent")
+    assert sent.status == DeliveryStatus.SENT
+    # A week later the promise is past due: held back past its use, so skipped.
+    assert (held.status, held.skip_reason) == (DeliveryStatus.SKIPPED, "pointless_after_quiet_time")
+
+
+@pytest.mark.parametrize("each", [1, 15])
+def test_a_batch_costs_the_same_queries_whatever_its_size(
+    agency_a, peer_a, participant, each, django_assert_max_num_queries
+):
+    """In-app notices about one alert, messages skipped (no consent) and messages held back
+    (quiet hours): a fixed number of queries for 3 or 45 deliveries."""
+    from alliance.tasks import deliveries_send
+
+    from .factories import make_alert
+
+    now = timezone.now() - timedelta(minutes=1)
+    silent = make_participant(agency_a, phone="+12025550144")
+    sleeping = make_participant(agency_a, phone="+12025550145")
+    with agency_scope(agency_a):
+        channel_consent_set(participant=sleeping, channel="sms", granted=True, recorded_by=None)
+    in_quiet_hours_now(sleeping)
+    alert = make_alert(participant)
+    with agency_scope(agency_a):
+        for n in range(each):
+            delivery.staff_message_schedule(
+                kind=DeliveryKind.ALERT,
+                subject_id=alert.pk,
+                membership=peer_a,
+                due_at=now,
+                offset_key=str(n),
+            )
+            for person in (silent, sleeping):
+                delivery_schedule(
+                    agency_id=agency_a.pk,
+                    kind=DeliveryKind.CHECKIN_INVITE,
+                    subject_id=n,
+                    due_at=now,
+                    channel="sms",
+                    participant=person,
+                )
+        Delivery.objects.filter(channel="email").delete()  # email goes one by one
+    [(agency_id, ids)] = delivery.send_batches(sweep())
+    assert len(ids) == 3 * each
+    # Claim, load, profiles, consents, the alert, the notices and their 'sent' marks (in a
+    # savepoint here, a transaction in a worker), the skipped, the held back.
+    with django_assert_max_num_queries(11):
+        deliveries_send(agency_id, ids)
+    with agency_scope(agency_a):
+        assert Notification.objects.count() == each
+        assert Delivery.objects.filter(status=DeliveryStatus.SKIPPED).count() == each
+        assert Delivery.objects.filter(status=DeliveryStatus.PENDING).count() == each
+
+
+def test_the_one_delivery_task_of_earlier_releases_still_sends(agency_a, participant):
+    from alliance.tasks import delivery_send
+
+    row = reminder_for_participant(participant, timezone.now() - timedelta(minutes=1))
+    [(agency_id, delivery_id)] = sweep()
+    assert delivery_send(agency_id, delivery_id) == {"sent": 1}
+    assert status_of(row).status == DeliveryStatus.SENT and len(MemorySMS.outbox) == 1
+
+
+def test_the_sweep_makes_one_agencys_batches_of_at_most_fifty():
+    due = [(1, n) for n in range(120)] + [(2, 500), (1, 999)]
+    batches = delivery.send_batches(due)
+    assert [(agency, len(ids)) for agency, ids in batches] == [(1, 50), (1, 50), (1, 21), (2, 1)]
+    assert sorted(pk for _agency, ids in batches for pk in ids) == sorted(pk for _a, pk in due)

@@ -1,7 +1,8 @@
 """Delivery with real parts: PostgreSQL, the Redis broker and real worker processes.
 
 1,000 due messages and two sweepers running at once give exactly 1,000 deliveries; a worker
-killed with SIGKILL mid-batch still ends with exactly one delivery each; after Redis restarts,
+killed with SIGKILL in the middle of a batch (held at its last step by another transaction)
+still ends with exactly one delivery each; after Redis restarts,
 pending deliveries go out on the next sweep. Messages are staff in-app notices, whose
 transport writes a row: what arrived can be counted exactly."""
 
@@ -101,22 +102,59 @@ def test_two_sweepers_and_a_real_worker_deliver_each_message_once(worker_queue):
     assert_each_exactly_once(MESSAGES)
 
 
+def hold_the_notice_of(delivery_id: int):
+    """Another transaction writes this delivery's notice and does not commit: the batch that
+    holds the delivery stops at its last step (writing its notices and 'sent' marks), waiting
+    on the unique key, until this transaction ends."""
+    import psycopg
+
+    db = connection.settings_dict
+    holder = psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], autocommit=False
+    )
+    with scopes_disabled():
+        row = Delivery.objects.get(pk=delivery_id)
+    holder.execute(
+        "INSERT INTO alliance_notification (agency_id, membership_id, delivery_id, text, link,"
+        " created_at) VALUES (%s, %s, %s, 'held', '', now())",
+        [row.agency_id, row.membership_id, row.pk],
+    )
+    return holder
+
+
+def a_batch_is_waiting() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
 @override_settings(RAPPORT_DELIVERY_STALE_SECONDS=3)
 def test_a_worker_killed_mid_batch_still_delivers_each_message_once(worker_queue):
     due_messages(MESSAGES)
+    with scopes_disabled():
+        ids = list(Delivery.objects.order_by("id").values_list("id", flat=True))
+    holder = hold_the_notice_of(ids[MESSAGES // 2])
     worker = start_worker(worker_queue, pool="prefork", concurrency=2)
     try:
         deliveries_sweep()
         deadline = time.monotonic() + 120
-        while counts()[1] < MESSAGES // 4 and time.monotonic() < deadline:
+        while not a_batch_is_waiting() and time.monotonic() < deadline:
             time.sleep(0.05)
         stop_worker(worker, kill=True)  # SIGKILL to the whole worker, mid-batch
-        assert counts()[1] < MESSAGES, "the worker finished before it could be killed"
+        with scopes_disabled():
+            sending = Delivery.objects.filter(status=DeliveryStatus.SENDING).count()
+        assert sending >= 2, "no batch was cut off in the middle"
+        assert counts()[1] < MESSAGES
+        holder.rollback()  # the dead worker's transaction ends without a commit
         worker = start_worker(worker_queue, pool="prefork", concurrency=2)
         # The dead worker's messages are never acknowledged; the sweeper hands out its stale
         # rows again.
         wait_until_sent(MESSAGES, seconds=240, sweep_every=1.0)
     finally:
+        holder.close()
         stop_worker(worker)
     assert_each_exactly_once(MESSAGES)
 

@@ -139,24 +139,51 @@ def test_caseload_sorts_by_time_since_last_contact(agency_a, supervisor_a, peer_
     assert [p.pk for p in page.context["page"]] == [never.pk, old.pk, recent.pk]
 
 
+@pytest.mark.parametrize(
+    "query",
+    [{}, {"sort": "last_contact"}, {"sort": "-last_contact", "status": "active", "q": "a"}],
+)
 def test_caseload_query_count_is_constant_in_caseload_size(
-    agency_a, supervisor_a, peer_a, django_assert_max_num_queries
+    agency_a, supervisor_a, peer_a, django_assert_max_num_queries, query
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     browser = client_for(supervisor_a.user)
     make_participant(agency_a, peer=peer_a)
-    browser.get(BASE)
+    browser.get(BASE, query)
     with CaptureQueriesContext(connection) as one:
-        browser.get(BASE)
+        browser.get(BASE, query)
     for _ in range(30):
         participant = make_participant(agency_a, peer=make_member(agency_a))
         with agency_scope(agency_a):
             Contact.objects.create(agency=agency_a, participant=participant, staff=peer_a)
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        response = browser.get(BASE)
+    with django_assert_max_num_queries(len(one.captured_queries)) as many:
+        response = browser.get(BASE, query)
     assert len(response.context["page"]) == 25  # paginated
+    # Participants are read twice (the count, then the page's rows with their last contact
+    # and peer's name); the peer filter's choices once.
+    participant_reads = [q["sql"] for q in many if 'FROM "participants_participant"' in q["sql"]]
+    assert len(participant_reads) == 2
+    assert not any('FROM "participants_contact"' in sql for sql in participant_reads[:1])
+
+
+def test_caseload_peer_filter_offers_only_this_agencys_active_peers(
+    agency_a, agency_b, supervisor_a, peer_a
+):
+    make_participant(agency_a, peer=peer_a, preferred_name="Ana Mine")
+    make_participant(agency_a, preferred_name="Bo Unassigned")
+    former = make_member(agency_a, Role.PEER, is_active=False)
+    elsewhere = make_member(agency_b, Role.PEER)
+    browser = client_for(supervisor_a.user)
+    page = browser.get(BASE)
+    offered = dict(page.context["filters"].fields["peer"].choices)
+    assert peer_a.pk in offered and former.pk not in offered and elsewhere.pk not in offered
+    for stranger in (former, elsewhere):
+        response = browser.get(BASE, {"peer": stranger.pk})
+        assert "peer" in response.context["filters"].errors
+        # An invalid filter is ignored, as before: the whole list, with the error shown.
+        assert "Ana Mine" in response.text and "Bo Unassigned" in response.text
 
 
 # The participant page ---------------------------------------------------------------------------
