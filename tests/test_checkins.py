@@ -163,6 +163,17 @@ def test_failed_lookups_are_rate_limited_per_ip(db):
     assert other_ip.status_code == 410
 
 
+def test_a_working_link_still_opens_from_an_address_that_is_rate_limited(participant):
+    """The limit stops guessing; a participant behind the same address (a clinic's Wi-Fi)
+    still gets their check-in."""
+    _checkin, url = new_link(participant)
+    browser = Client()
+    statuses = [browser.get(f"/c/unknown-token-{n}/").status_code for n in range(21)]
+    assert statuses[-1] == 429
+    page = browser.get(url)
+    assert page.status_code == 200 and "how are things between us" in page.text
+
+
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_submits_store_exactly_one_response(agency_a, participant):
     _checkin, url = new_link(participant)

@@ -2,12 +2,16 @@
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.models import Value
 
 from agencies.models import Agency, Membership, Role
-from agencies.tenancy import ScopeError, TenantModel, agency_scope, find_by_token
+from agencies.tenancy import ScopeError, TenantModel, TokenLookup, agency_scope, find_by_token
+from alliance import services
+from alliance.models import CheckInRequest, CheckInResponse
 
-from .factories import make_invitation, make_member
+from .factories import make_invitation, make_member, make_participant
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +50,48 @@ def test_token_lookup_finds_the_row_in_any_agency_and_nothing_else(agency_b):
     assert find_by_token(type(invitation), raw + "x") is None
     assert find_by_token(type(invitation), "") is None
     assert find_by_token(type(invitation), "x" * 500) is None
+
+
+def _checkin_link(agency):
+    participant = make_participant(agency, preferred_name="Sam")
+    with agency_scope(agency):
+        checkin, raw = services.checkin_request_create(
+            participant=participant, channel="link", created_by=None
+        )
+    return checkin, raw
+
+
+def test_a_token_lookup_finds_the_row_of_any_agency_with_the_fields_it_names(
+    agency_a, agency_b, django_assert_num_queries
+):
+    lookup = TokenLookup(
+        CheckInRequest,
+        fields=["agency_id", "expires_at"],
+        related={"participant": ["preferred_name"], "agency": ["default_language"]},
+        annotate={"twice": lambda: Value(2)},
+    )
+    mine, raw = _checkin_link(agency_b)
+    lookup(raw)  # the first call also writes the query
+    with django_assert_num_queries(1):
+        found = lookup(raw)
+        assert (found.pk, found.agency_id, found.expires_at) == (
+            mine.pk,
+            agency_b.pk,
+            mine.expires_at,
+        )
+        assert found.participant.preferred_name == "Sam"
+        assert found.agency.default_language == agency_b.default_language
+        assert found.twice == 2
+    assert lookup(raw + "x") is None
+    assert lookup("") is None and lookup("x" * 500) is None
+
+
+def test_a_token_lookup_refuses_a_field_it_would_read_wrongly(agency_a):
+    """Values are taken as the driver gives them, so a field that converts them (JSON) is
+    refused rather than read raw."""
+    _checkin, raw = _checkin_link(agency_a)
+    with pytest.raises(ImproperlyConfigured, match="not plain"):
+        TokenLookup(CheckInResponse, fields=["answers"], field="id")(raw)
 
 
 def test_every_table_that_points_at_an_agency_is_a_tenant_model():
