@@ -1,8 +1,10 @@
+import time
 import uuid
 import zoneinfo
 from contextlib import ExitStack
 
 from allauth.mfa.utils import is_mfa_enabled
+from allauth.usersessions.models import UserSession
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
@@ -30,6 +32,35 @@ class RequestIdMiddleware:
             request.request_id = str(uuid.uuid4())
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
+        return response
+
+
+class SessionActivityMiddleware:
+    """Pushes a signed-in session's idle deadline forward, and records its last activity for
+    the Sessions page, at most once a minute.
+
+    The session ends SESSION_COOKIE_AGE after it was last saved (automatic logoff). Saving it
+    on every request would cost a database write per page; saving it when the last save is a
+    minute old or more ends an idle session between one minute before the deadline and the
+    deadline, never later.
+    """
+
+    TOUCH_EVERY_SECONDS = 60
+    KEY = "_rapport_touched"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if user is None or session is None or not user.is_authenticated:
+            return response
+        now = time.time()
+        if now - session.get(self.KEY, 0) >= self.TOUCH_EVERY_SECONDS:
+            session[self.KEY] = now  # marks the session modified: saved with a new expiry
+            UserSession.objects.create_from_request(request, user=user, session=session)
         return response
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from allauth.usersessions.models import UserSession
 from django.test import Client
 from django.utils import timezone
 
@@ -71,6 +72,34 @@ def test_staff_session_ends_after_fifteen_idle_minutes(peer_a):
     with time_machine.travel(start + timedelta(minutes=44), tick=False):
         response = browser.get("/a/agency-a/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_a_session_never_outlives_fifteen_minutes_after_the_last_request(peer_a):
+    """Activity pushes the deadline forward at most once a minute: a request 30 s after
+    signing in does not, so the session ends 15 minutes after the sign-in, before 15 minutes
+    after that request."""
+    browser = Client()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        sign_in(browser, peer_a.user.email)
+    with time_machine.travel(start + timedelta(seconds=30), tick=False):
+        assert browser.get("/a/agency-a/").status_code == 200
+    with time_machine.travel(start + timedelta(minutes=15, seconds=1), tick=False):
+        assert browser.get("/a/agency-a/").status_code == 302
+
+
+def test_the_sessions_page_shows_activity_to_the_minute(peer_a):
+    browser = Client()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        sign_in(browser, peer_a.user.email)
+    later = start + timedelta(minutes=5)
+    with time_machine.travel(later, tick=False):
+        browser.get("/a/agency-a/")
+    with time_machine.travel(later + timedelta(seconds=20), tick=False):
+        browser.get("/a/agency-a/")
+    (session,) = UserSession.objects.filter(user=peer_a.user)
+    assert session.last_seen_at == later
 
 
 def test_sign_out_ends_the_session(peer_a):

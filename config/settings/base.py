@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "agencies.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -106,13 +107,17 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Rapport] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Rapport"
-USERSESSIONS_TRACK_ACTIVITY = True
+# Last activity on the Sessions page is recorded by agencies.middleware.SessionActivityMiddleware
+# (at most once a minute), not by allauth on every request.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 # Automatic logoff (HIPAA §164.312(a)(2)(iii)): a staff session ends after this many idle
-# minutes. Every request pushes the expiry forward.
+# minutes. Activity pushes the expiry forward, at most once a minute
+# (agencies.middleware.SessionActivityMiddleware), so the session ends at most this long after
+# the last request, and at least one minute less.
 STAFF_IDLE_MINUTES = env_int("RAPPORT_STAFF_IDLE_MINUTES", 15)
 SESSION_COOKIE_AGE = STAFF_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
