@@ -149,8 +149,9 @@ def write(results: dict) -> None:
             f"{dispatch['size']:,} due in-app reminders (their transport writes a row, so what "
             "arrived is counted exactly), two Celery worker processes (prefork, concurrency 1, "
             "acks late, prefetch 1) on Redis. Rapport: the beat's `deliveries_sweep` called back "
-            "to back until every row is sent (claim 1,000 per sweep, enqueue, workers run "
-            "`delivery_send`). Floor: the same number of no-op tasks published to the same "
+            "to back until every row is sent (claim 1,000 per sweep, enqueue one "
+            "`deliveries_send` task per 50 deliveries of one agency, which the workers run). "
+            "Floor: the same number of no-op tasks published to the same "
             "broker and consumed by the same two workers. One run each (the size is a "
             "parameter: `--dispatch`).",
             "",
