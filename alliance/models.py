@@ -115,7 +115,11 @@ class CheckInRequest(TenantModel):
             models.UniqueConstraint(fields=["agency", "token_hash"], name="checkin_token_unique")
         ]
         indexes = [
-            models.Index(fields=["agency", "participant", "created_at"], name="checkin_request_idx")
+            models.Index(
+                fields=["agency", "participant", "created_at"], name="checkin_request_idx"
+            ),
+            # The dashboard's period counts.
+            models.Index(fields=["agency", "created_at"], name="checkin_request_created_idx"),
         ]
         ordering = ["-created_at"]
 
@@ -170,7 +174,9 @@ class CheckInResponse(TenantModel):
         indexes = [
             models.Index(
                 fields=["agency", "participant", "submitted_at"], name="checkin_response_idx"
-            )
+            ),
+            # The dashboard's period figures.
+            models.Index(fields=["agency", "submitted_at"], name="checkin_response_period_idx"),
         ]
         ordering = ["-submitted_at", "-id"]
 

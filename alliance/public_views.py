@@ -37,7 +37,9 @@ def _language():
 def _previous_percent():
     """The percent of the participant's previous check-in (for the drop rule)."""
     return Subquery(
-        CheckInResponse.objects.filter(participant=OuterRef("participant"))
+        CheckInResponse.objects.filter(
+            agency=OuterRef("agency"), participant=OuterRef("participant")
+        )
         .order_by("-submitted_at")
         .values("percent")[:1]
     )
