@@ -1,6 +1,8 @@
 """Writes for agencies, staff and the audit trail. Views and tasks call these; nothing else
 changes these tables. Each function must run inside the agency's scope (see tenancy.py)."""
 
+import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,6 +16,8 @@ from django.utils.translation import gettext as _
 
 from .models import Agency, AuditEvent, Invitation, Membership, Role, User
 from .tokens import token_new
+
+log = logging.getLogger(__name__)
 
 
 def audit_record(
@@ -48,11 +52,21 @@ class InvitationAlreadyOpen(Exception):
     """The address already has an open invitation to this agency."""
 
 
+@dataclass
+class NewInvitation:
+    invitation: Invitation
+    raw_token: str  # never stored: shown once (for copying), then forgotten
+    # Whether the email went out: set once the invitation is committed (at once outside a
+    # transaction); None until then.
+    emailed: bool | None = None
+
+
 def invitation_create(
     *, agency: Agency, invited_by: User, email: str, role: str, request=None
-) -> tuple[Invitation, str]:
-    """Create an invitation and email its link. Returns the raw token, which is never stored:
-    the caller may show the link once (for copying) and must then forget it."""
+) -> NewInvitation:
+    """Create an invitation and email its link once it is committed. If the mail server
+    cannot take the email, the invitation stands and `emailed` says so: the admin passes on
+    the link shown once."""
     email = email.strip().lower()
     now = timezone.now()
     # Expired invitations stop counting as open, so the address can be invited again.
@@ -79,16 +93,21 @@ def invitation_create(
         target=invitation,
         request=request,
     )
+    created = NewInvitation(invitation=invitation, raw_token=raw_token)
     link = invitation_link(raw_token)
-    transaction.on_commit(lambda: _invitation_email_send(invitation, link))
-    return invitation, raw_token
+
+    def email_send():
+        created.emailed = _invitation_email_send(invitation, link)
+
+    transaction.on_commit(email_send)
+    return created
 
 
 def invitation_link(raw_token: str) -> str:
     return settings.SITE_URL + reverse("invitation_accept", args=[raw_token])
 
 
-def _invitation_email_send(invitation: Invitation, link: str) -> None:
+def _invitation_email_send(invitation: Invitation, link: str) -> bool:
     with translation.override(invitation.agency.default_language):
         body = render_to_string(
             "agencies/email/invitation.txt",
@@ -97,8 +116,13 @@ def _invitation_email_send(invitation: Invitation, link: str) -> None:
                 "link": link,
             },
         )
-        # The subject names neither the agency nor its work: inboxes are often shared.
-        send_mail(_("Your invitation to Rapport"), body, None, [invitation.email])
+        try:
+            # The subject names neither the agency nor its work: inboxes are often shared.
+            send_mail(_("Your invitation to Rapport"), body, None, [invitation.email])
+        except OSError as error:  # smtplib's errors and refused or broken connections
+            log.warning("invitation %s: email not sent (%s)", invitation.pk, type(error).__name__)
+            return False
+    return True
 
 
 def invitation_revoke(*, invitation: Invitation, revoked_by: User, request=None) -> None:

@@ -57,7 +57,7 @@ def staff_invite(request, agency_slug):
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            _invitation, raw_token = services.invitation_create(
+            created = services.invitation_create(
                 agency=request.agency,
                 invited_by=request.user,
                 request=request,
@@ -73,7 +73,8 @@ def staff_invite(request, agency_slug):
                 "agencies/invitation_sent.html",
                 {
                     "email": form.cleaned_data["email"],
-                    "link": services.invitation_link(raw_token),
+                    "link": services.invitation_link(created.raw_token),
+                    "emailed": created.emailed,
                 },
             )
     return render(

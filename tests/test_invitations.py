@@ -49,6 +49,27 @@ def test_admin_invites_by_email_and_only_the_hash_is_kept(
     assert raw_token not in invitation.token_hash
 
 
+@pytest.mark.django_db(transaction=True)  # as in production: no transaction around the view
+def test_when_the_mail_server_is_down_the_admin_is_told_and_given_the_link(
+    admin_a_client, agency_a, settings, caplog
+):
+    # A real SMTP connection to a port where nothing listens: refused at once.
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
+        }
+    }
+    response = invite(admin_a_client, agency_a, email="new.peer@example.org")
+    assert response.status_code == 200
+    assert "could not be emailed just now" in response.text
+    assert response.context["link"] in response.text
+    with agency_scope(agency_a):
+        invitation = Invitation.objects.get()  # the invitation stands; its link works once
+    assert invitation.accepted_at is None and invitation.revoked_at is None
+    assert "new.peer@example.org" not in caplog.text
+
+
 def test_inviting_an_address_twice_is_refused_with_a_field_error(admin_a_client, agency_a):
     invite(admin_a_client, agency_a)
     again = invite(admin_a_client, agency_a)
