@@ -1,4 +1,8 @@
+import logging
+
 from allauth.account.adapter import DefaultAccountAdapter
+
+log = logging.getLogger(__name__)
 
 
 class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
@@ -7,3 +11,13 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request):
         return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's emails (password reset, security notices). When the mail server refuses,
+        the page carries on rather than failing: these pages answer the same whether or not an
+        address has an account, so they could not say "not sent" anyway. Logged without the
+        address."""
+        try:
+            super().send_mail(template_prefix, email, context)
+        except OSError as error:  # smtplib's errors and refused or broken connections
+            log.warning("account email %s not sent (%s)", template_prefix, type(error).__name__)

@@ -116,3 +116,19 @@ def test_failed_sign_ins_are_rate_limited(peer_a):
     ]
     final = sign_in(browser, peer_a.user.email, "wrong-password")
     assert "Too many failed login attempts" in final.text or 429 in statuses + [final.status_code]
+
+
+def test_a_password_reset_while_the_mail_server_is_down_is_not_an_error_page(
+    peer_a, settings, caplog
+):
+    # A real SMTP connection to a port where nothing listens: refused at once.
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
+        }
+    }
+    response = Client().post("/accounts/password/reset/", {"email": peer_a.user.email})
+    assert response.status_code == 302  # on to "check your email", as for any address
+    assert "not sent (ConnectionRefusedError)" in caplog.text
+    assert peer_a.user.email not in caplog.text
