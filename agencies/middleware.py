@@ -6,6 +6,7 @@ from contextlib import ExitStack
 from allauth.mfa.utils import is_mfa_enabled
 from allauth.usersessions.models import UserSession
 from django.contrib import messages
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect
@@ -55,8 +56,9 @@ class SessionActivityMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         session = getattr(request, "session", None)
-        if user is None or session is None or not user.is_authenticated:
-            return response
+        signed_in_by_session = session is not None and session.get(SESSION_KEY) is not None
+        if not signed_in_by_session or user is None or not user.is_authenticated:
+            return response  # anonymous, or an API key (no session to keep alive)
         now = time.time()
         if now - session.get(self.KEY, 0) >= self.TOUCH_EVERY_SECONDS:
             session[self.KEY] = now  # marks the session modified: saved with a new expiry

@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from agencies.models import Role
 
-from .factories import TEST_PASSWORD, make_member, make_user, totp_code_now
+from .factories import (
+    TEST_PASSWORD,
+    api_client,
+    make_api_key,
+    make_member,
+    make_user,
+    totp_code_now,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +139,11 @@ def test_a_password_reset_while_the_mail_server_is_down_is_not_an_error_page(
     assert response.status_code == 302  # on to "check your email", as for any address
     assert "not sent (ConnectionRefusedError)" in caplog.text
     assert peer_a.user.email not in caplog.text
+
+
+def test_an_api_call_with_a_key_starts_no_session(agency_a):
+    _key, raw = make_api_key(agency_a)
+    response = api_client(raw).get("/api/v1/participants/")
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+    assert not UserSession.objects.exists()
