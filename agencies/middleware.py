@@ -71,6 +71,7 @@ class AgencyMiddleware:
 
     A visitor who is not an active member of an active agency at that slug gets 404, whether
     the agency exists or not. For members it sets `request.agency` and `request.membership`
+    (which also tells, from the same query, whether the user has other agencies to switch to)
     and opens the agency scope for the rest of the request, template rendering included, so
     every query on a tenant model in the view sees only this agency.
     """
@@ -92,7 +93,7 @@ class AgencyMiddleware:
             return None
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        found = agency_membership_for(user=request.user, slug=slug)
+        found = agency_membership_for(user=request.user, slug=slug, note_other_agencies=True)
         if found is None:
             raise Http404(_("No such page."))
         request.agency, request.membership = found

@@ -1,6 +1,6 @@
 """Reads for agencies and staff."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from .models import Agency, Invitation, Membership
@@ -20,18 +20,28 @@ def agencies_for_user(user) -> list[Agency]:
         )
 
 
-def agency_membership_for(*, user, slug: str) -> tuple[Agency, Membership] | None:
+def agency_membership_for(
+    *, user, slug: str, note_other_agencies: bool = False
+) -> tuple[Agency, Membership] | None:
     """The agency at `slug` and `user`'s active membership there, or None when the agency does
     not exist, is inactive, or the user is not an active member: callers answer all three with
-    the same 404. Runs in one query, before any agency scope exists."""
+    the same 404. Runs in one query, before any agency scope exists.
+
+    With `note_other_agencies`, the membership also carries `user_has_other_agencies`: whether
+    `user` is an active member of another active agency (the header's "Switch agency"), read
+    in the same query, so as fresh as the membership itself."""
     if not user.is_authenticated:
         return None
     with scopes_disabled():
-        membership = (
-            Membership.objects.select_related("agency")
-            .filter(agency__slug=slug, agency__is_active=True, user=user, is_active=True)
-            .first()
+        memberships = Membership.objects.select_related("agency").filter(
+            agency__slug=slug, agency__is_active=True, user=user, is_active=True
         )
+        if note_other_agencies:
+            others = Membership.objects.filter(
+                user=user, is_active=True, agency__is_active=True
+            ).exclude(agency=OuterRef("agency"))
+            memberships = memberships.annotate(user_has_other_agencies=Exists(others))
+        membership = memberships.order_by().first()  # one row at most: no need to sort
     if membership is None:
         return None
     return membership.agency, membership

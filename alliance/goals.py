@@ -45,16 +45,28 @@ class GoalChanged(Exception):
     """The goal's words changed after the participant's page was loaded."""
 
 
-def _actor(by: User | None) -> dict:
-    """audit_record's actor fields: a staff user, or the participant through their link."""
+def _actor(by: User | None, actor_label: str = "") -> dict:
+    """audit_record's actor fields: a staff user; else whoever `actor_label` names (an API
+    key, "api-key:<id>"); else the participant through their link."""
     if by is None:
-        return {"actor": None, "actor_label": PARTICIPANT_LINK_ACTOR}
+        return {"actor": None, "actor_label": actor_label or PARTICIPANT_LINK_ACTOR}
     return {"actor": by}
 
 
-def _audit(goal: RecoveryGoal, action: str, by: User | None, request=None, target=None) -> None:
+def _audit(
+    goal: RecoveryGoal,
+    action: str,
+    by: User | None,
+    request=None,
+    target=None,
+    actor_label: str = "",
+) -> None:
     audit_record(
-        agency=goal.agency, action=action, target=target or goal, request=request, **_actor(by)
+        agency=goal.agency,
+        action=action,
+        target=target or goal,
+        request=request,
+        **_actor(by, actor_label),
     )
 
 
@@ -98,6 +110,7 @@ def goal_create(
     review_on: date | None = None,
     status: str = GoalStatus.ACTIVE,
     request=None,
+    actor_label: str = "",
 ) -> RecoveryGoal:
     """Create a goal. The same words for the same participant, submitted again by the same
     person within two minutes, return the goal made the first time (a double submit)."""
@@ -128,8 +141,8 @@ def goal_create(
         created_at=now,
         updated_at=now,
     )
-    _audit(goal, "goal.created", created_by, request)
-    _review_plan(goal, by=created_by, request=request)
+    _audit(goal, "goal.created", created_by, request, actor_label=actor_label)
+    _review_plan(goal, by=created_by, request=request, actor_label=actor_label)
     return goal
 
 
@@ -144,6 +157,7 @@ def goal_update(
     review_on: date | None,
     status: str,
     request=None,
+    actor_label: str = "",
 ) -> RecoveryGoal:
     """Staff edit. Changing the words after the participant agreed means they are asked again
     (`needs_agreement`); a changed review date or a closed/reopened goal re-plans the reminder.
@@ -165,13 +179,14 @@ def goal_update(
         setattr(current, field, wanted[field])
     current.updated_at = timezone.now()
     current.save(update_fields=[*changed, "updated_at"])
-    _audit(current, "goal.updated", changed_by, request)
+    who = {"request": request, "actor_label": actor_label}
+    _audit(current, "goal.updated", changed_by, **who)
     if "words" in changed and was_agreed and current.needs_agreement:
-        _audit(current, "goal.agreement_needed", changed_by, request)
+        _audit(current, "goal.agreement_needed", changed_by, **who)
     if "status" in changed:
-        _audit(current, "goal.status_changed", changed_by, request)
+        _audit(current, "goal.status_changed", changed_by, **who)
     if "review_on" in changed or was_open != (current.status in OPEN_STATUSES):
-        _review_plan(current, by=changed_by, request=request)
+        _review_plan(current, by=changed_by, **who)
     return current
 
 
@@ -194,7 +209,7 @@ def goal_set_status(
 
 @transaction.atomic
 def goal_step_add(
-    *, goal: RecoveryGoal, text: str, added_by: User | None, request=None
+    *, goal: RecoveryGoal, text: str, added_by: User | None, request=None, actor_label: str = ""
 ) -> GoalStep:
     """Add an action step at the end. A step with the same text already on the goal is returned
     instead (a double submit adds it once)."""
@@ -207,21 +222,24 @@ def goal_step_add(
         agency=goal.agency, goal=goal, text=text, position=0 if last is None else last + 1
     )
     RecoveryGoal.objects.filter(pk=goal.pk).update(updated_at=timezone.now())
-    _audit(goal, "goal.step_added", added_by, request, target=step)
+    _audit(goal, "goal.step_added", added_by, request, target=step, actor_label=actor_label)
     return step
 
 
-def goal_step_toggle(*, step: GoalStep, done: bool, by: User | None, request=None) -> bool:
-    """Tick (`done=True`) or untick a step; `by` None is the participant through their link.
-    The target state is explicit, so a double submit changes it once. Returns whether it
-    changed."""
+def goal_step_toggle(
+    *, step: GoalStep, done: bool, by: User | None, request=None, actor_label: str = ""
+) -> bool:
+    """Tick (`done=True`) or untick a step; `by` None is the participant through their link
+    (or the API key `actor_label` names). The target state is explicit, so a double submit
+    changes it once. Returns whether it changed."""
     changed = GoalStep.objects.filter(pk=step.pk, done_at__isnull=done).update(
         done_at=timezone.now() if done else None
     )
     if changed:
         goal = step.goal
         RecoveryGoal.objects.filter(pk=goal.pk).update(updated_at=timezone.now())
-        _audit(goal, "goal.step_done" if done else "goal.step_undone", by, request, target=step)
+        action = "goal.step_done" if done else "goal.step_undone"
+        _audit(goal, action, by, request, target=step, actor_label=actor_label)
     return bool(changed)
 
 
@@ -303,7 +321,9 @@ def _review_version(goal: RecoveryGoal) -> int:
     ).count()
 
 
-def _review_plan(goal: RecoveryGoal, *, by: User | None, request=None) -> None:
+def _review_plan(
+    goal: RecoveryGoal, *, by: User | None, request=None, actor_label: str = ""
+) -> None:
     """Cancel the goal's pending review reminders, then plan one for its current review date if
     the goal is open and the participant has a peer. Called after the change is saved."""
     deliveries_cancel(kind=DeliveryKind.GOAL_REVIEW, subject_id=goal.pk)
@@ -313,7 +333,7 @@ def _review_plan(goal: RecoveryGoal, *, by: User | None, request=None) -> None:
     peer = _review_recipient(goal)
     if peer is None:
         return
-    _audit(goal, REVIEW_PLANNED, by, request)
+    _audit(goal, REVIEW_PLANNED, by, request, actor_label=actor_label)
     staff_message_schedule(
         kind=DeliveryKind.GOAL_REVIEW,
         subject_id=goal.pk,

@@ -11,6 +11,7 @@ from alliance.api import (
     CheckInRequestViewSet,
     CheckInResponseViewSet,
     CommitmentViewSet,
+    GoalStepViewSet,
     GoalViewSet,
     InstrumentViewSet,
 )
@@ -31,6 +32,16 @@ v1 = [
         "participants/<int:participant_pk>/contacts/",
         ContactViewSet.as_view({"get": "list", "post": "create"}),
         name="api-contact-list",
+    ),
+    path(
+        "goals/<int:goal_pk>/steps/",
+        GoalStepViewSet.as_view({"get": "list", "post": "create"}),
+        name="api-goalstep-list",
+    ),
+    path(
+        "goals/<int:goal_pk>/steps/<int:pk>/",
+        GoalStepViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="api-goalstep-detail",
     ),
 ]
 

@@ -337,6 +337,8 @@ class CaseloadFilterForm(forms.Form):
     """The caseload's search, filters and sort. `peer` cleans to a membership id among the
     agency's active peer specialists (choices read per request, inside the agency scope)."""
 
+    template_name = "participants/caseload_filters.html"
+
     q = forms.CharField(label=_("Search by name"), required=False, max_length=100)
     status = forms.ChoiceField(
         label=_("Status"),

@@ -3,6 +3,8 @@ route takes, with agency A's ids. Generated from the URL configuration: a new AP
 checked automatically, and this test fails when the route takes an id it cannot build an object
 for (add a builder to BUILDERS)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -14,13 +16,15 @@ from .factories import (
     make_checkin_response,
     make_commitment,
     make_goal,
+    make_goal_step,
     make_participant,
 )
 from .routes import all_routes
 
 API_PREFIX = "api/v1/"
 
-# Resource (the path segment after api/v1/) -> builder of one of its objects in an agency.
+# Resource (the literal path segments after api/v1/ up to the id, e.g. "goals" or "goals/steps")
+# -> builder of one of its objects in an agency.
 BUILDERS = {
     "participants": lambda agency: make_participant(agency),
     "checkin-requests": lambda agency: make_checkin_request(make_participant(agency))[0],
@@ -31,31 +35,52 @@ BUILDERS = {
     "alerts": lambda agency: make_alert(make_participant(agency)),
     "commitments": lambda agency: make_commitment(make_participant(agency)),
     "goals": lambda agency: make_goal(make_participant(agency)),
+    "goals/steps": lambda agency: make_goal_step(make_goal(make_participant(agency))),
 }
 # URL keyword arguments naming a parent object: keyword -> resource.
-PARENT_KWARGS = {"participant_pk": "participants"}
+PARENT_KWARGS = {"participant_pk": "participants", "goal_pk": "goals"}
+# For a nested object's URL, its parent keyword -> the object's attribute naming that parent (so
+# the URL names the object under its own parent, and agency A's key reaches it).
+PARENT_ATTRIBUTES = {"goal_pk": "goal_id"}
 
 API_ROUTES = [route for route in all_routes() if route.pattern.startswith(API_PREFIX)]
 METHODS = ("get", "post", "patch", "put", "delete")
 
 
-def _url(route, agency):
-    resource = route.pattern.removeprefix(API_PREFIX).split("/", 1)[0]
-    kwargs = {}
-    for name in route.kwargs:
-        target = PARENT_KWARGS.get(name) or (resource if name == "pk" else None)
-        if target not in BUILDERS:
-            pytest.fail(
-                f"API route {route} takes '{name}' ({target}); add a builder to BUILDERS "
-                "so its cross-agency check can run."
-            )
-        if target == "instruments":
-            from agencies.tenancy import agency_scope
+def _resource(pattern: str) -> str:
+    """The literal segments before the route's `pk`: "goals/<int:goal_pk>/steps/<int:pk>/"
+    is "goals/steps"."""
+    before_pk = re.split(r"<\w+:pk>", pattern.removeprefix(API_PREFIX))[0]
+    return "/".join(part for part in before_pk.split("/") if part and not part.startswith("<"))
 
-            with agency_scope(agency):
-                kwargs[name] = BUILDERS[target](agency).pk
+
+def _build(route, name, target, agency):
+    if target not in BUILDERS:
+        pytest.fail(
+            f"API route {route} takes '{name}' ({target}); add a builder to BUILDERS "
+            "so its cross-agency check can run."
+        )
+    if target == "instruments":
+        from agencies.tenancy import agency_scope
+
+        with agency_scope(agency):
+            return BUILDERS[target](agency)
+    return BUILDERS[target](agency)
+
+
+def _url(route, agency):
+    kwargs = {}
+    built = None
+    if "pk" in route.kwargs:
+        built = _build(route, "pk", _resource(route.pattern), agency)
+        kwargs["pk"] = built.pk
+    for name in route.kwargs:
+        if name == "pk":
+            continue
+        if built is not None and name in PARENT_ATTRIBUTES:
+            kwargs[name] = getattr(built, PARENT_ATTRIBUTES[name])
         else:
-            kwargs[name] = BUILDERS[target](agency).pk
+            kwargs[name] = _build(route, name, PARENT_KWARGS.get(name), agency).pk
     return reverse(route.name, kwargs=kwargs)
 
 
@@ -67,6 +92,9 @@ def test_the_walk_finds_the_api_routes():
         "api-contact-list",
         "api-checkinrequest-revoke",
         "api-alert-resolve",
+        "api-goal-detail",
+        "api-goalstep-list",
+        "api-goalstep-detail",
     } <= names
 
 

@@ -25,6 +25,7 @@ from .factories import (
     make_checkin_response,
     make_commitment,
     make_goal,
+    make_goal_step,
     make_member,
     make_participant,
 )
@@ -123,6 +124,7 @@ def world(db, agency_a, settings, wsgi_keeps_the_test_connection):
 
     with agency_scope(agency_a):
         instrument = Instrument.objects.first()
+    goal = make_goal(participant)
     ids = {
         "participants": participant.pk,
         "checkin-requests": checkin.pk,
@@ -130,9 +132,12 @@ def world(db, agency_a, settings, wsgi_keeps_the_test_connection):
         "instruments": instrument.pk,
         "alerts": alert.pk,
         "commitments": make_commitment(participant, staff=peer).pk,
-        "goals": make_goal(participant).pk,
+        "goals": goal.pk,
+        "goals/steps": make_goal_step(goal).pk,
     }
-    return SimpleNamespace(raw_key=make_api_key(agency_a)[1], ids=ids, participant=participant)
+    return SimpleNamespace(
+        raw_key=make_api_key(agency_a)[1], ids=ids, participant=participant, goal=goal
+    )
 
 
 # Loaded in-process at collection (the schema view needs no database); cases then call the
@@ -155,10 +160,14 @@ CHECKS = [
     suppress_health_check=list(HealthCheck),
 )
 def test_fuzzed_requests_never_fail_or_break_the_schema(case, world):
-    resource = case.operation.path.removeprefix("/api/v1/").split("/", 1)[0]
+    # The literal segments before {id}: "goals", or "goals/steps" for a goal's step.
+    before_id = case.operation.path.removeprefix("/api/v1/").split("{id}", 1)[0]
+    resource = "/".join(p for p in before_id.split("/") if p and not p.startswith("{"))
     if case.path_parameters:
         if "id" in case.path_parameters:
             case.path_parameters["id"] = world.ids[resource]
         if "participant_pk" in case.path_parameters:
             case.path_parameters["participant_pk"] = world.participant.pk
+        if "goal_pk" in case.path_parameters:
+            case.path_parameters["goal_pk"] = world.goal.pk
     case.call_and_validate(headers={"Authorization": f"Bearer {world.raw_key}"}, checks=CHECKS)

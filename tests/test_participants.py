@@ -1,6 +1,7 @@
 """Staff pages about participants: caseloads, records, consent, boundaries, contacts, audit."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -184,6 +185,51 @@ def test_caseload_peer_filter_offers_only_this_agencys_active_peers(
         assert "peer" in response.context["filters"].errors
         # An invalid filter is ignored, as before: the whole list, with the error shown.
         assert "Ana Mine" in response.text and "Bo Unassigned" in response.text
+
+
+def test_caseload_rows_show_name_link_status_peer_and_last_contact(agency_a, supervisor_a, peer_a):
+    from django.urls import reverse
+
+    peer_a.user.first_name, peer_a.user.last_name = "Pat", "Peer"
+    peer_a.user.save()
+    seen = make_participant(
+        agency_a, peer=peer_a, preferred_name="Ana", pronouns="she/her", status="paused"
+    )
+    make_participant(agency_a, preferred_name="Bo")
+    contact_at = timezone.now() - timedelta(days=3)
+    with agency_scope(agency_a):
+        Contact.objects.create(
+            agency=agency_a, participant=seen, staff=peer_a, occurred_at=contact_at
+        )
+    text = client_for(supervisor_a.user).get(BASE).text
+    link = reverse("participant_detail", args=["agency-a", seen.pk])
+    in_zone = contact_at.astimezone(ZoneInfo(agency_a.time_zone))  # the page's zone
+    assert f'<td><a href="{link}">Ana</a></td>' in text
+    assert "<td>she/her</td>" in text and "<td>—</td>" in text
+    assert '<span class="status status-paused">Paused</span>' in text
+    assert "<td>Pat Peer</td>" in text and "<td>Unassigned</td>" in text
+    assert f'<time datetime="{in_zone.isoformat()}">3\xa0days ago</time>' in text
+    assert "No contact yet" in text
+
+
+@pytest.mark.parametrize(
+    "query", [None, {"status": "paused", "sort": "-enrolled"}, {"peer": "0", "status": "x"}]
+)
+def test_caseload_filters_render_as_djangos_own_form_markup(agency_a, peer_a, query):
+    """The filter form's own template (fast) writes what Django's as_div would."""
+    import re
+
+    from participants.forms import CaseloadFilterForm
+
+    def markup(html):
+        return re.sub(r">\s+<", "><", html.strip())
+
+    with agency_scope(agency_a):
+        form = CaseloadFilterForm(query)
+        form.is_valid()
+        assert markup(str(form)) == markup(form.as_div())
+    if query and "peer" in query:
+        assert 'aria-invalid="true" aria-describedby="id_peer_error"' in str(form)
 
 
 # The participant page ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from agencies.models import AuditEvent, Role
 from agencies.tenancy import agency_scope
 
 from .conftest import client_for
-from .factories import TEST_PASSWORD, make_member
+from .factories import TEST_PASSWORD, make_agency, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +123,57 @@ def test_admin_edits_agency_settings_with_field_errors(admin_a_client, agency_a)
     assert good.status_code == 302
     agency_a.refresh_from_db()
     assert (agency_a.time_zone, agency_a.checkin_link_expiry_days) == ("Europe/Madrid", 5)
+
+
+# The header's agency switcher ------------------------------------------------------------------
+
+SWITCH = "Switch agency"
+
+
+def test_switcher_shows_only_while_the_person_has_another_active_agency(agency_a, agency_b):
+    member_a = make_member(agency_a, Role.SUPERVISOR)
+    browser = client_for(member_a.user)
+    assert SWITCH not in browser.get("/a/agency-a/").text
+
+    member_b = make_member(agency_b, Role.PEER, user=member_a.user)
+    assert SWITCH in browser.get("/a/agency-a/").text
+    assert SWITCH in browser.get("/a/agency-b/").text
+
+    with agency_scope(agency_b):
+        member_b.is_active = False
+        member_b.save()
+    assert SWITCH not in browser.get("/a/agency-a/").text
+
+    with agency_scope(agency_b):
+        member_b.is_active = True
+        member_b.save()
+    agency_b.is_active = False
+    agency_b.save()
+    assert SWITCH not in browser.get("/a/agency-a/").text
+
+
+def test_switcher_costs_no_query_of_its_own(agency_a, agency_b):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    member_a = make_member(agency_a, Role.SUPERVISOR)
+    make_member(agency_b, Role.PEER, user=member_a.user)
+    browser = client_for(member_a.user)
+    browser.get("/a/agency-a/participants/")  # first request of a session does extra work
+    with CaptureQueriesContext(connection) as page:
+        response = browser.get("/a/agency-a/participants/")
+    assert SWITCH in response.text
+    # The agency is read once, with the membership (AgencyMiddleware), and not again.
+    assert sum('FROM "agencies_agency"' in q["sql"] for q in page.captured_queries) == 0
+    assert sum('"agencies_agency"' in q["sql"] for q in page.captured_queries) == 1
+
+
+def test_invitation_page_still_offers_the_switcher_to_a_member_of_two_agencies(agency_a, agency_b):
+    from .factories import make_invitation
+
+    agency_c = make_agency("agency-c")
+    person = make_member(agency_a, Role.PEER).user
+    make_member(agency_b, Role.PEER, user=person)
+    _invitation, raw = make_invitation(agency_c, email=person.email)
+    page = client_for(person).get(f"/invitations/{raw}/")
+    assert "Agency agency-c" in page.text and SWITCH in page.text
