@@ -89,6 +89,16 @@ class CheckInRequest(TenantModel):
     """An invitation to complete one check-in. The link carries a random token; only its hash
     is stored. Single use: the first accepted POST spends it."""
 
+    # No index on agency alone: the indexes below start with it, and PostgreSQL preferred a
+    # lone agency index for the dashboard's period figures, then filtered out years of rows.
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        on_delete=models.PROTECT,
+        related_name="%(class)s_set",
+        related_query_name="%(class)s",
+        db_index=False,
+    )
+
     participant = models.ForeignKey(
         "participants.Participant", on_delete=models.CASCADE, related_name="checkin_requests"
     )
@@ -147,6 +157,16 @@ class CheckInResponse(TenantModel):
     `answers` maps item id (as text) to an int (scale) or a string (free text). Scores are
     sums over the answered scale items; `percent` = total / max_total, which alert rules use so
     that thresholds fit any instrument."""
+
+    # No index on agency alone: the indexes below start with it, and PostgreSQL preferred a
+    # lone agency index for the dashboard's period figures, then filtered out years of rows.
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        on_delete=models.PROTECT,
+        related_name="%(class)s_set",
+        related_query_name="%(class)s",
+        db_index=False,
+    )
 
     request = models.ForeignKey(CheckInRequest, on_delete=models.CASCADE, related_name="responses")
     participant = models.ForeignKey(

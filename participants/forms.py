@@ -359,6 +359,7 @@ class CaseloadFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, staff=None, **kwargs):
+        """`staff`: selectors.staff_names(), when the caller has read it already."""
         super().__init__(*args, **kwargs)
-        self.fields["peer"].choices = [("", _("Any peer")), *selectors.peer_choices()]
+        self.fields["peer"].choices = [("", _("Any peer")), *selectors.peer_choices(staff)]

@@ -1,6 +1,8 @@
 """Reads for participants. Every lookup of a participant from a request goes through
 `participants_visible_to`, so a peer cannot reach someone outside their caseload (404)."""
 
+from dataclasses import dataclass
+
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
@@ -36,15 +38,10 @@ def participants_visible_to(membership: Membership) -> QuerySet[Participant]:
     return participants
 
 
-# What the caseload table shows of each participant (and their peer's name): the rows are
-# loaded with these columns only.
-CASELOAD_COLUMNS = (
-    "preferred_name",
-    "pronouns",
-    "status",
-    "assigned_peer__user__first_name",
-    "assigned_peer__user__last_name",
-)
+# What the caseload table shows of each participant: the rows are loaded with these columns
+# only, and no join (the peer's name comes from `staff_names`, read once for the page: with many
+# agencies present, PostgreSQL otherwise hashed every agency's memberships for the join).
+CASELOAD_COLUMNS = ("preferred_name", "pronouns", "status", "assigned_peer_id")
 
 
 def caseload(
@@ -63,7 +60,6 @@ def caseload(
     last_contact = Contact.objects.filter(participant=OuterRef("pk")).order_by("-occurred_at")
     rows = (
         participants_visible_to(membership)
-        .select_related("assigned_peer__user")
         .only(*CASELOAD_COLUMNS)
         .annotate(last_contact_at=Subquery(last_contact.values("occurred_at")[:1]))
     )
@@ -88,13 +84,34 @@ def peers_of_agency() -> QuerySet[Membership]:
     return Membership.objects.filter(role=Role.PEER, is_active=True).select_related("user")
 
 
-def peer_choices() -> list[tuple[int, str]]:
-    """The agency's active peer specialists as (membership id, name), in the memberships'
-    order, for a filter's choices: one plain query, no model instances."""
-    names = peers_of_agency().values_list(
-        "pk", "user__first_name", "user__last_name", "user__email"
+@dataclass(frozen=True, slots=True)
+class StaffName:
+    name: str  # the full name, "" if none was given
+    label: str  # the name, or the email address when there is no name
+    active_peer: bool
+
+
+def staff_names() -> dict[int, StaffName]:
+    """Every membership of the agency (former staff too, whose names still label the
+    participants they had) by id, in the memberships' order: one plain query."""
+    rows = Membership.objects.values_list(
+        "pk", "role", "is_active", "user__first_name", "user__last_name", "user__email"
     )
-    return [(pk, f"{first} {last}".strip() or email) for pk, first, last, email in names]
+    return {
+        pk: StaffName(
+            name=f"{first} {last}".strip(),
+            label=f"{first} {last}".strip() or email,
+            active_peer=role == Role.PEER and is_active,
+        )
+        for pk, role, is_active, first, last, email in rows
+    }
+
+
+def peer_choices(staff: dict[int, StaffName] | None = None) -> list[tuple[int, str]]:
+    """The agency's active peer specialists as (membership id, name), in the memberships'
+    order, for a filter's choices (from `staff`, or read now)."""
+    staff = staff_names() if staff is None else staff
+    return [(pk, person.label) for pk, person in staff.items() if person.active_peer]
 
 
 def profile_of(participant: Participant) -> CulturalProfile:

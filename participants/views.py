@@ -92,9 +92,9 @@ class CaseloadRow:
 STATUS_LABELS = dict(ParticipantStatus.choices)
 
 
-def _caseload_row(participant: Participant, caseload_url: str) -> CaseloadRow:
+def _caseload_row(participant: Participant, caseload_url: str, staff: dict) -> CaseloadRow:
     last_contact = participant.last_contact_at
-    peer = participant.assigned_peer
+    peer = staff.get(participant.assigned_peer_id)
     return CaseloadRow(
         # participant_detail is the caseload's URL and the id (participants/urls.py): one
         # reverse() for the page instead of one per row.
@@ -103,14 +103,15 @@ def _caseload_row(participant: Participant, caseload_url: str) -> CaseloadRow:
         pronouns=participant.pronouns,
         status=participant.status,
         status_label=STATUS_LABELS.get(participant.status, participant.status),
-        peer_name=peer.user.get_full_name() if peer is not None else "",
+        peer_name=peer.name if peer is not None else "",
         last_contact_at=last_contact,
         last_contact_iso=timezone.localtime(last_contact).isoformat() if last_contact else "",
     )
 
 
 def caseload(request, agency_slug):
-    filters = CaseloadFilterForm(request.GET or None)
+    staff = selectors.staff_names()  # the peer filter's choices and the rows' peer names
+    filters = CaseloadFilterForm(request.GET or None, staff=staff)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
     participants = selectors.caseload(
         request.membership,
@@ -129,7 +130,7 @@ def caseload(request, agency_slug):
         {
             "filters": filters,
             "page": page,
-            "rows": [_caseload_row(participant, caseload_url) for participant in page],
+            "rows": [_caseload_row(participant, caseload_url, staff) for participant in page],
             "query": query.urlencode(),
             "whole_agency": request.membership.sees_whole_agency,
         },
