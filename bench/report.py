@@ -38,9 +38,9 @@ def machine() -> list[str]:
     ]
     return [
         f"- Machine: {os.cpu_count()} cores ({cpu}), {memory} GiB RAM, {platform.platform()}.",
-        "  **Shared**: other engineers ran test suites and browsers on the same 2 cores during "
-        "the run, so absolute numbers are noisy; the ratios compare runs made minutes apart "
-        "on the same server.",
+        "  A machine shared between engineers: absolute numbers vary from run to run (more "
+        "when others run test suites at the same time); the ratios compare runs made minutes "
+        "apart on the same server.",
         f"- Python {platform.python_version()}, Django {django.get_version()}, gunicorn "
         f"{_version('gunicorn')} (sync workers), Celery {_version('celery')}, psycopg "
         f"{_version('psycopg')}, PostgreSQL {postgres}, Redis {redis_version}; all on 127.0.0.1.",
@@ -59,7 +59,7 @@ def write(results: dict) -> None:
         "the database `rapport_bench` on the local PostgreSQL, uses Redis db 5, and runs each "
         "benchmark against its floor in the same run on the same server. Rerun with "
         "`make bench` (about ten minutes here); `make bench BENCH_ARGS='--dispatch 100000 "
-        "--others 1000x1000x4'` for the issue's full sizes. Raw numbers: "
+        "--others 1000x1000x4'` for the issue's full sizes (about twenty). Raw numbers: "
         "`var/bench/results.json`.",
         "",
         f"Run started {results.get('started')}, took {results.get('minutes', '?')} minutes.",
