@@ -1,6 +1,7 @@
 """The daily email digest for staff who chose it: at 08:00 in the agency's time zone, one
 email listing what is waiting (the same items they already see in the app)."""
 
+import logging
 import zoneinfo
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from .delivery import _RENDERERS, DIGEST_SUFFIX
 from .models import Delivery, DeliveryStatus
 
 DIGEST_HOUR = 8
+log = logging.getLogger(__name__)
 
 
 def digests_send_due(now: datetime) -> int:
@@ -36,7 +38,8 @@ def digests_send_due(now: datetime) -> int:
 def _agency_digests(agency, now) -> int:
     with transaction.atomic():
         rows = list(
-            Delivery.objects.select_for_update(skip_locked=True)
+            # Lock the deliveries only: the membership is on the nullable side of the join.
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("membership__user")
             .filter(
                 status=DeliveryStatus.PENDING, due_at__lte=now, offset_key__endswith=DIGEST_SUFFIX
@@ -54,7 +57,15 @@ def _agency_digests(agency, now) -> int:
                     lines.append(f"- {message.text}")
             user = items[0].membership.user
             if lines and user.is_active:
-                send_mail(_("Your Rapport digest"), "\n".join(lines), None, [user.email])
+                try:
+                    send_mail(_("Your Rapport digest"), "\n".join(lines), None, [user.email])
+                except OSError as error:  # the mail server refused: kept for the next digest
+                    log.warning(
+                        "digest for membership %s not sent (%s)",
+                        items[0].membership_id,
+                        type(error).__name__,
+                    )
+                    continue
             Delivery.objects.filter(pk__in=[row.pk for row in items]).update(
                 status=DeliveryStatus.SENT, sent_at=timezone.now(), attempts=1
             )
