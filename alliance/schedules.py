@@ -18,6 +18,7 @@ from .delivery import Message, message_deadline, message_renderer, participant_m
 from .models import (
     Alert,
     AlertRule,
+    AlertStatus,
     CheckInRequest,
     CheckInSchedule,
     DeliveryKind,
@@ -195,7 +196,17 @@ def checkins_count_missed(now: datetime | None = None) -> int:
                 .order_by("-expires_at")
                 .values_list("completed_at", flat=True)[: agency.alert_missed_in_a_row]
             )
-            if len(latest) == agency.alert_missed_in_a_row and all(done is None for done in latest):
+            missed_run = len(latest) == agency.alert_missed_in_a_row and all(
+                done is None for done in latest
+            )
+            # One alert per run: while the run's alert is unresolved, more misses add none.
+            # (Missed-check-in alerts are the ones without a response.)
+            already_raised = (
+                Alert.objects.filter(participant_id=participant_id, response__isnull=True)
+                .exclude(status=AlertStatus.RESOLVED)
+                .exists()
+            )
+            if missed_run and not already_raised:
                 Alert.objects.create(
                     agency=agency,
                     participant_id=participant_id,
