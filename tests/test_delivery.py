@@ -652,3 +652,34 @@ def test_the_sweep_makes_one_agencys_batches_of_at_most_fifty():
     batches = delivery.send_batches(due)
     assert [(agency, len(ids)) for agency, ids in batches] == [(1, 50), (1, 50), (1, 21), (2, 1)]
     assert sorted(pk for _agency, ids in batches for pk in ids) == sorted(pk for _a, pk in due)
+
+
+# Who is not written to ---------------------------------------------------------------------------
+
+
+def test_nobody_is_written_to_who_left_or_has_no_address(agency_a, peer_a, participant):
+    """Each row is skipped with its reason, which the outbox shows."""
+    from agencies.models import Membership
+    from participants.models import Participant
+
+    discharged = reminder_for_participant(participant, timezone.now())
+    with agency_scope(agency_a):
+        Participant.objects.filter(pk=participant.pk).update(status="discharged")
+    no_phone = make_participant(agency_a, phone="")
+    with agency_scope(agency_a):
+        channel_consent_set(participant=no_phone, channel="sms", granted=True, recorded_by=None)
+    without_address = reminder_for_participant(no_phone, timezone.now())
+    with agency_scope(agency_a):
+        to_former_staff = delivery.staff_message_schedule(
+            kind=DeliveryKind.ALERT, subject_id=1, membership=peer_a, due_at=timezone.now()
+        )[0]
+        Membership.objects.filter(pk=peer_a.pk).update(is_active=False)
+
+    for row, reason in [
+        (discharged, "discharged"),
+        (without_address, "no_address"),
+        (to_former_staff, "staff_inactive"),
+    ]:
+        assert send_now(row) == Outcome.SKIPPED, reason
+        assert status_of(row).skip_reason == reason
+    assert MemorySMS.outbox == []
