@@ -150,6 +150,16 @@ def test_overdue_commitments_become_missed_after_grace_and_supervisors_hear(
     assert commitment.status == "missed"
     told = deliveries(agency_a, kind=DeliveryKind.COMMITMENT_MISSED, channel="in_app")
     assert supervisor_a.pk in {d.membership_id for d in told}
+    # The supervisor's notice, sent as the sweeper would, reads in their notifications.
+    from alliance.delivery import deliver
+    from alliance.models import Delivery
+
+    (notice,) = [d for d in told if d.membership_id == supervisor_a.pk]
+    Delivery.objects.with_scopes_disabled().filter(pk=notice.pk).update(status="queued")
+    with agency_scope(agency_a):
+        assert deliver(notice.pk) == "sent"
+    page = client_for(supervisor_a.user).get("/a/agency-a/notifications/")
+    assert f"missed a commitment to {participant.preferred_name}" in page.text
 
 
 def test_participant_answers_the_follow_through_question_once(agency_a, peer_a, participant):

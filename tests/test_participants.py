@@ -255,6 +255,39 @@ def test_admin_reads_the_audit_trail_others_cannot(admin_a_client, agency_a, sup
     assert client_for(supervisor_a.user).get(f"{BASE}{participant.pk}/audit/").status_code == 403
 
 
+def test_staff_edit_a_participants_record_and_bad_input_changes_nothing(
+    admin_a_client, agency_a, peer_a
+):
+    participant = make_participant(agency_a, preferred_name="Sam", phone="+12025550143")
+    url = f"{BASE}{participant.pk}/edit/"
+    data = {
+        "preferred_name": "Sammy",
+        "pronouns": "he/him",
+        "legal_name": "",
+        "email": "",
+        "phone": "(202) 555-0144",
+        "time_zone": agency_a.time_zone,
+        "enrolled_on": "2026-01-05",
+        "assigned_peer": peer_a.pk,
+        "external_id": "",
+    }
+    saved = admin_a_client.post(url, data, follow=True)
+    assert saved.status_code == 200 and "Saved." in saved.text
+    with agency_scope(agency_a):
+        participant.refresh_from_db()
+    assert (participant.preferred_name, participant.phone, participant.assigned_peer_id) == (
+        "Sammy",
+        "+12025550144",  # stored in E.164
+        peer_a.pk,
+    )
+    refused = admin_a_client.post(url, {**data, "preferred_name": "", "phone": "not a number"})
+    assert refused.status_code == 400
+    assert refused.context["form"].errors.keys() >= {"preferred_name", "phone"}
+    with agency_scope(agency_a):
+        participant.refresh_from_db()
+    assert participant.preferred_name == "Sammy"
+
+
 def test_profile_edit_records_who_changed_what(admin_a_client, agency_a, admin_a):
     participant = make_participant(agency_a)
     response = admin_a_client.post(
