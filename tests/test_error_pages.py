@@ -66,3 +66,9 @@ def test_link_tokens_never_reach_the_logs(db, caplog):
     assert record.getMessage() == "Gone: /c/[token]/"
     handler_filters = logging.getLogger().handlers[0].filters
     assert any(isinstance(f, RedactLinkTokens) for f in handler_filters)
+
+
+def test_the_liveness_probe_answers_ok_when_the_database_does(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.text == "ok"
+    assert client.post("/healthz").status_code == 405
