@@ -120,6 +120,7 @@ def commitment_close(request, agency_slug, commitment_id):
 
 
 @require_http_methods(["GET", "POST"])
+@stores_once
 def commitment_renegotiate(request, agency_slug, commitment_id):
     commitment = _commitment(request, commitment_id)
     form = RenegotiateForm(request.POST or None)
@@ -230,6 +231,7 @@ def reminder_preference(request, agency_slug):
         request,
         "alliance/reminder_preference.html",
         {"current": current, "choices": ReminderPreference.choices},
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -2,6 +2,7 @@
 commitment to a new time, setting the participant's check-in schedule, and choosing how email
 reminders arrive."""
 
+import re
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -97,6 +98,29 @@ def test_renegotiating_moves_the_time_and_the_ledger_says_why(agency_a, peer_a, 
     )
     ledger = browser.get(response["Location"])
     assert "Renegotiated (Clinic moved)" in ledger.text
+
+
+def test_renegotiating_twice_by_double_submit_stores_once(agency_a, peer_a, commitment):
+    browser = client_for(peer_a.user)
+    token = _submission_value(browser.get(renegotiate_page(commitment)).text)
+    data = {
+        "new_due_at": in_days_at_three_pm(5),
+        "asked_by": "participant",
+        "reason": "Clinic moved",
+        "submission": token,
+    }
+    first = browser.post(renegotiate_page(commitment), data)
+    again = browser.post(renegotiate_page(commitment), data)
+    assert first.status_code == again.status_code == 302
+    with agency_scope(agency_a):
+        stored = Commitment.objects.get(pk=commitment.pk)
+        events = CommitmentEvent.objects.filter(commitment=commitment, kind="renegotiated")
+        assert (stored.version, events.count()) == (2, 1)
+    assert "That was already saved." in browser.get(again["Location"]).text
+
+
+def _submission_value(html: str) -> str:
+    return re.search(r'name="submission" value="([^"]+)"', html).group(1)
 
 
 @pytest.mark.parametrize(
@@ -256,7 +280,7 @@ def test_choosing_the_daily_digest_is_saved_and_reminders_wait_for_it(peer_a):
 
 def test_an_unknown_choice_is_refused_and_nothing_stored(peer_a):
     response = client_for(peer_a.user).post(PREFERENCES, {"reminders": "weekly"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Choose one of the options." in response.text
     assert "Preference saved." not in response.text
     assert preferences_of(peer_a) == []
