@@ -35,15 +35,22 @@ __all__ = [
 ]
 
 
-class TenantModel(models.Model):
-    """Base of every tenant-owned table. Unique constraints of subclasses include `agency`."""
-
-    agency = models.ForeignKey(
+def agency_key(*, db_index: bool = True) -> models.ForeignKey:
+    """The tenant key every tenant table has. A table whose indexes all lead with `agency`
+    may redeclare it with db_index=False (no index on agency alone)."""
+    return models.ForeignKey(
         "agencies.Agency",
         on_delete=models.PROTECT,
         related_name="%(class)s_set",
         related_query_name="%(class)s",
+        db_index=db_index,
     )
+
+
+class TenantModel(models.Model):
+    """Base of every tenant-owned table. Unique constraints of subclasses include `agency`."""
+
+    agency = agency_key()
 
     objects = ScopedManager(agency="agency")
 

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agencies.tenancy import TenantModel
+from agencies.tenancy import TenantModel, agency_key
 
 
 class Practice(models.TextChoices):
@@ -91,13 +91,7 @@ class CheckInRequest(TenantModel):
 
     # No index on agency alone: the indexes below start with it, and PostgreSQL preferred a
     # lone agency index for the dashboard's period figures, then filtered out years of rows.
-    agency = models.ForeignKey(
-        "agencies.Agency",
-        on_delete=models.PROTECT,
-        related_name="%(class)s_set",
-        related_query_name="%(class)s",
-        db_index=False,
-    )
+    agency = agency_key(db_index=False)
 
     participant = models.ForeignKey(
         "participants.Participant", on_delete=models.CASCADE, related_name="checkin_requests"
@@ -160,13 +154,7 @@ class CheckInResponse(TenantModel):
 
     # No index on agency alone: the indexes below start with it, and PostgreSQL preferred a
     # lone agency index for the dashboard's period figures, then filtered out years of rows.
-    agency = models.ForeignKey(
-        "agencies.Agency",
-        on_delete=models.PROTECT,
-        related_name="%(class)s_set",
-        related_query_name="%(class)s",
-        db_index=False,
-    )
+    agency = agency_key(db_index=False)
 
     request = models.ForeignKey(CheckInRequest, on_delete=models.CASCADE, related_name="responses")
     participant = models.ForeignKey(
