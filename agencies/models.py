@@ -1,4 +1,5 @@
 import zoneinfo
+from datetime import date
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -133,6 +134,11 @@ class Agency(models.Model):
 
     def __str__(self):
         return self.name
+
+    def today(self) -> date:
+        """Today in the agency's time zone: what its pages call today (UTC may already be
+        tomorrow, or still yesterday)."""
+        return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.time_zone))
 
 
 class Role(models.TextChoices):

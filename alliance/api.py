@@ -5,8 +5,7 @@ Also commitments (with kept / missed / cancel / renegotiate actions), and goals 
 edit) with their action steps (add, tick), validated by the staff pages' forms and written
 through alliance/goals.py."""
 
-from datetime import date, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import timedelta
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
@@ -610,14 +609,6 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Agency
 # Goals -------------------------------------------------------------------------------------
 
 
-def agency_today(agency) -> date:
-    """Today in the agency's time zone, as the staff pages count it (review dates)."""
-    try:
-        return timezone.localdate(timezone=ZoneInfo(agency.time_zone))
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        return timezone.localdate()
-
-
 class GoalStepSerializer(serializers.ModelSerializer):
     goal = serializers.IntegerField(source="goal_id", read_only=True)
     done = serializers.SerializerMethodField()
@@ -673,7 +664,7 @@ class GoalCreateSerializer(serializers.Serializer):
     review_on = serializers.DateField(required=False, allow_null=True, default=None)
 
     def validate_review_on(self, value):
-        if value is not None and value < agency_today(self.context["agency"]):
+        if value is not None and value < self.context["agency"].today():
             raise serializers.ValidationError("Choose today or a later date.")
         return value
 
@@ -711,7 +702,7 @@ class GoalUpdateSerializer(serializers.Serializer):
         form = GoalForm(
             data={name: "" if value is None else value for name, value in data.items()},
             initial=current,
-            today=agency_today(self.context["agency"]),
+            today=self.context["agency"].today(),
         )
         if not form.is_valid():
             raise serializers.ValidationError(form_errors(form))

@@ -3,11 +3,8 @@
 so a peer asking about someone outside their caseload, or anyone about another agency's goal,
 gets 404. Changes are POSTs through alliance/goals.py."""
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -30,13 +27,6 @@ def _participant(request, participant_id: int, *, viewed: str | None = None):
 
 def _goal(participant, goal_id: int) -> RecoveryGoal:
     return get_object_or_404(RecoveryGoal, pk=goal_id, participant=participant)
-
-
-def _today(agency):
-    try:
-        return timezone.localdate(timezone=ZoneInfo(agency.time_zone))
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        return timezone.localdate()
 
 
 def _to_list(request, participant):
@@ -64,7 +54,7 @@ def goal_list(request, agency_slug, participant_id):
 def goal_create(request, agency_slug, participant_id):
     participant = _participant(request, participant_id)
     form = GoalForm(
-        request.POST or None, initial={"status": GoalStatus.ACTIVE}, today=_today(request.agency)
+        request.POST or None, initial={"status": GoalStatus.ACTIVE}, today=request.agency.today()
     )
     if request.method == "POST" and form.is_valid():
         goals.goal_create(
@@ -91,7 +81,7 @@ def goal_edit(request, agency_slug, participant_id, goal_id):
         "review_on": goal.review_on,
         "status": goal.status,
     }
-    form = GoalForm(request.POST or None, initial=initial, today=_today(request.agency))
+    form = GoalForm(request.POST or None, initial=initial, today=request.agency.today())
     if request.method == "POST" and form.is_valid():
         was_agreed = not goal.needs_agreement
         goal = goals.goal_update(

@@ -223,7 +223,7 @@ class ParticipantWriteSerializer(serializers.Serializer):
         if participant is None:
             view = self.context["view"]
             initial = {
-                "enrolled_on": timezone.localdate(),
+                "enrolled_on": agency.today(),
                 "language": agency.default_language,
                 "assigned_peer": (
                     view.membership.pk

@@ -44,7 +44,6 @@ import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -703,7 +702,7 @@ def _run(participant_import: ParticipantImport) -> str:
     agency = participant_import.agency
     actor = participant_import.created_by
     rows = check_rows(participant_import)
-    today = timezone.localdate(timezone=ZoneInfo(agency.time_zone))
+    today = agency.today()
     index = _Index()
     counts = {
         "processed_rows": participant_import.processed_rows,

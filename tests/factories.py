@@ -1,8 +1,7 @@
 """Plain builders for test data. Each runs inside the agency's scope, as the app does."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from itertools import count
-from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
@@ -321,9 +320,3 @@ def api_client(raw_key: str | None = None, **headers):
     if raw_key:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}", **headers)
     return client
-
-
-def agency_today(agency) -> date:
-    """Today in the agency's time zone (what its pages call today; UTC may already be
-    tomorrow)."""
-    return timezone.localdate(timezone=ZoneInfo(agency.time_zone))

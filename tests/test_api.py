@@ -15,7 +15,6 @@ from participants.models import Contact, Participant
 
 from .conftest import client_for
 from .factories import (
-    agency_today,
     api_client,
     make_alert,
     make_api_key,
@@ -557,7 +556,7 @@ def test_goal_edit_keeps_what_the_participant_agreed_to(agency_a, peer_a, key_a,
     assert agreed["needs_agreement"] is False and agreed["agreed_at"]
 
     # Their reasons, the status or the review date are staff's to change: still agreed.
-    review_on = (agency_today(agency_a) + timedelta(days=14)).isoformat()
+    review_on = (agency_a.today() + timedelta(days=14)).isoformat()
     edited = api_a.patch(url, {"why_it_matters": "For my kids", "review_on": review_on})
     assert edited.status_code == 200, edited.content
     body = edited.json()
@@ -597,7 +596,7 @@ def test_goal_edit_validates_like_the_staff_page(agency_a, api_a):
 
     goal = make_goal(make_participant(agency_a))
     url = f"{V1}/goals/{goal.pk}/"
-    yesterday = agency_today(agency_a) - timedelta(days=1)
+    yesterday = agency_a.today() - timedelta(days=1)
     error = assert_error(
         api_a.patch(
             url,

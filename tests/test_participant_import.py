@@ -22,7 +22,7 @@ from participants.models import (
 from participants.tasks import participant_import_run
 
 from .conftest import client_for
-from .factories import agency_today, make_agency, make_import, make_member, make_participant
+from .factories import make_agency, make_import, make_member, make_participant
 
 SAMPLE = Path(__file__).resolve().parent.parent / "docs" / "samples" / "participants.csv"
 HEADER = "Record Number,Preferred Name,Email,Mobile Phone,Enrolment Date,Language\n"
@@ -130,7 +130,7 @@ def test_supervisor_uploads_maps_previews_runs_and_sees_the_result(
     assert benji.phone == "+12025550102" and benji.enrolled_on == date(2026, 3, 2)
     assert benji.time_zone == agency_a.time_zone  # empty: the agency's
     assert profiles[benji.pk] == "en" and profiles[dani.pk] == "es"
-    assert dani.enrolled_on == agency_today(agency_a)
+    assert dani.enrolled_on == agency_a.today()
     assert fern.external_id == "" and fern.phone == "+12025550106"
     assert fern.time_zone == "America/Denver" and fern.enrolled_on == date(2026, 4, 15)
     assert benji.assigned_peer is None

@@ -20,7 +20,7 @@ from participants.models import (
 )
 
 from .conftest import client_for
-from .factories import agency_today, make_disclosure_consent, make_member, make_participant
+from .factories import make_disclosure_consent, make_member, make_participant
 
 pytestmark = pytest.mark.django_db
 
@@ -428,11 +428,9 @@ def test_disclosure_consent_has_the_part_2_elements(admin_a_client, agency_a):
 def test_expired_and_revoked_disclosures_are_shown_as_such(admin_a_client, agency_a):
     participant = make_participant(agency_a)
     expired = make_disclosure_consent(
-        participant, expires_on=agency_today(agency_a) - timedelta(days=1), recipient="Old employer"
+        participant, expires_on=agency_a.today() - timedelta(days=1), recipient="Old employer"
     )
-    active = make_disclosure_consent(
-        participant, expires_on=agency_today(agency_a) + timedelta(days=30)
-    )
+    active = make_disclosure_consent(participant, expires_on=agency_a.today() + timedelta(days=30))
     admin_a_client.post(f"{BASE}{participant.pk}/consents/disclosures/{active.pk}/revoke/")
     with agency_scope(agency_a):
         assert {c.pk: c.status for c in DisclosureConsent.objects.all()} == {
