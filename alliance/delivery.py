@@ -21,6 +21,7 @@ Life of a message:
 
 import logging
 import random
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -289,6 +290,13 @@ def unclaim(delivery_ids: list[int]) -> int:
 # Sending (inside the agency's scope) ------------------------------------------------------
 
 
+def _without_message(error: Exception) -> str:
+    """An unexpected error for the log: its type and where it happened, not its message,
+    which may quote the text being sent or the address it was going to."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    return f"{type(error).__name__}\n{frames}"
+
+
 def retry_delay(attempt: int) -> float:
     """Exponential backoff with full jitter: up to 30 s, 60 s, 120 s, 240 s."""
     return random.uniform(1, 30 * 2 ** max(attempt - 1, 0))  # noqa: S311
@@ -413,7 +421,7 @@ class _Batch:
         try:
             message = self._render(row, language)
         except Exception as error:  # a renderer's bug must not sink the rest of the batch
-            log.exception("rendering delivery %s failed", row.pk)
+            log.error("rendering delivery %s failed: %s", row.pk, _without_message(error))
             self._transient(row, f"render: {type(error).__name__}")
             return None
         if message is None:
@@ -505,8 +513,8 @@ class _Batch:
         except PermanentError as error:
             self._fail(row, str(error))
             return
-        except Exception:  # a transport's bug: whether it went out is unknown
-            log.exception("sending delivery %s failed", row.pk)
+        except Exception as error:  # a transport's bug: whether it went out is unknown
+            log.error("sending delivery %s failed: %s", row.pk, _without_message(error))
             self.result.outcomes[row.pk] = Outcome.UNKNOWN  # as after a crash: the stale path
             return
         sent_at = timezone.now()

@@ -683,3 +683,34 @@ def test_nobody_is_written_to_who_left_or_has_no_address(agency_a, peer_a, parti
         assert send_now(row) == Outcome.SKIPPED, reason
         assert status_of(row).skip_reason == reason
     assert MemorySMS.outbox == []
+
+
+BUGGY_PHONE = "+12025550188"
+
+
+class BuggySMS(MemorySMS):
+    """A transport with a bug for one number; its error message quotes the address."""
+
+    def send(self, *, delivery, address, message):
+        if address == BUGGY_PHONE:
+            raise ValueError(f"cannot format {address} for {message.text}")
+        return super().send(delivery=delivery, address=address, message=message)
+
+
+@override_settings(RAPPORT_SMS_BACKEND="tests.test_delivery.BuggySMS")
+def test_a_transports_bug_leaves_its_row_for_the_stale_path_and_logs_no_address(
+    agency_a, participant, enqueued, caplog
+):
+    now = timezone.now() - timedelta(minutes=1)
+    fine = reminder_for_participant(participant, now)
+    buggy_person = make_participant(agency_a, phone=BUGGY_PHONE, preferred_name="Quinn")
+    with agency_scope(agency_a):
+        channel_consent_set(participant=buggy_person, channel="sms", granted=True, recorded_by=None)
+    buggy = reminder_for_participant(buggy_person, now)
+
+    sweep_and_send_one_batch()
+
+    assert status_of(fine).status == DeliveryStatus.SENT  # the rest of the batch went out
+    assert status_of(buggy).status == DeliveryStatus.SENDING  # unknown: the stale sweep decides
+    assert "ValueError" in caplog.text
+    assert BUGGY_PHONE not in caplog.text and "Quinn" not in caplog.text
