@@ -663,14 +663,26 @@ class GoalCreateSerializer(serializers.Serializer):
     )
     review_on = serializers.DateField(required=False, allow_null=True, default=None)
 
-    def validate_review_on(self, value):
-        if value is not None and value < self.context["agency"].today():
-            raise serializers.ValidationError("Choose today or a later date.")
-        return value
-
     def validate(self, attrs):
         attrs["participant"] = self.context["view"].visible_participant(attrs["participant"])
+        _valid_by_goal_form({**attrs, "status": GoalStatus.ACTIVE}, self.context["agency"])
         return attrs
+
+
+def _valid_by_goal_form(values: dict, agency, *, goal=None) -> GoalForm:
+    """The staff page's form, run on these values (the rules live there: a review date in
+    the past only if it is the goal's current one); its errors as the API's field errors."""
+    initial = GoalForm.initial_for(goal) if goal is not None else {}
+    form = GoalForm(
+        data={
+            name: "" if values.get(name) is None else values[name] for name in GoalForm.base_fields
+        },
+        initial=initial,
+        today=agency.today(),
+    )
+    if not form.is_valid():
+        raise serializers.ValidationError(form_errors(form))
+    return form
 
 
 # Named as the goal's own component (PatchedGoalRequest): the status choices then belong to one
@@ -697,16 +709,8 @@ class GoalUpdateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         goal = self.instance
-        current = {name: getattr(goal, name) for name in GoalForm.base_fields}
-        data = {**current, **attrs}
-        form = GoalForm(
-            data={name: "" if value is None else value for name, value in data.items()},
-            initial=current,
-            today=self.context["agency"].today(),
-        )
-        if not form.is_valid():
-            raise serializers.ValidationError(form_errors(form))
-        self.form = form
+        values = {**GoalForm.initial_for(goal), **attrs}
+        self.form = _valid_by_goal_form(values, self.context["agency"], goal=goal)
         return attrs
 
 

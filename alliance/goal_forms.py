@@ -45,6 +45,11 @@ class GoalForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.today = today or timezone.localdate()
 
+    @classmethod
+    def initial_for(cls, goal) -> dict:
+        """The goal's current values of the form's fields (its initial data when editing)."""
+        return {name: getattr(goal, name) for name in cls.base_fields}
+
     def clean_review_on(self):
         value = self.cleaned_data.get("review_on")
         if value is not None and value != self.initial.get("review_on") and value < self.today:

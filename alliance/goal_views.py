@@ -74,14 +74,9 @@ def goal_create(request, agency_slug, participant_id):
 def goal_edit(request, agency_slug, participant_id, goal_id):
     participant = _participant(request, participant_id, viewed="goal")
     goal = _goal(participant, goal_id)
-    initial = {
-        "words": goal.words,
-        "why_it_matters": goal.why_it_matters,
-        "proposed_by": goal.proposed_by,
-        "review_on": goal.review_on,
-        "status": goal.status,
-    }
-    form = GoalForm(request.POST or None, initial=initial, today=request.agency.today())
+    form = GoalForm(
+        request.POST or None, initial=GoalForm.initial_for(goal), today=request.agency.today()
+    )
     if request.method == "POST" and form.is_valid():
         was_agreed = not goal.needs_agreement
         goal = goals.goal_update(

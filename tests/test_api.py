@@ -529,6 +529,16 @@ def test_goals_through_the_api(agency_a, peer_a):
     # Credited to the key, not to the participant's link (the service's default for no user).
     [event] = _goal_events(agency_a, "goal.created")
     assert event.actor_label.startswith("api-key:")
+    # The staff page's rules: no review date in the past.
+    yesterday = (agency_a.today() - timedelta(days=1)).isoformat()
+    past = client.post(
+        "/api/v1/goals/",
+        {"participant": participant.pk, "words": "Cook on Sundays", "review_on": yesterday},
+        format="json",
+    )
+    assert past.status_code == 400
+    assert past.json()["fields"] == {"review_on": ["Choose today or a later date."]}
+    assert len(_goal_events(agency_a, "goal.created")) == 1
 
 
 def _goal_events(agency, action, **filters) -> list[AuditEvent]:
