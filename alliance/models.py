@@ -398,7 +398,9 @@ class CheckInSchedule(TenantModel):
     channel = models.CharField(max_length=8, default="sms")
     is_active = models.BooleanField(default=True)
     next_due_at = models.DateTimeField(null=True, blank=True)
-    occurrence = models.PositiveIntegerField(default=0)
+    occurrence = models.PositiveIntegerField(
+        default=0
+    )  # invites made; never reset (delivery version)
 
     class Meta:
         constraints = [

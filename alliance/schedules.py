@@ -14,7 +14,13 @@ from django.utils.translation import gettext as _
 from agencies.tenancy import agency_scope, scopes_disabled
 
 from . import services
-from .delivery import Message, message_deadline, message_renderer, participant_message_schedule
+from .delivery import (
+    Message,
+    deliveries_cancel,
+    message_deadline,
+    message_renderer,
+    participant_message_schedule,
+)
 from .models import (
     Alert,
     AlertRule,
@@ -27,9 +33,12 @@ from .models import (
 REMINDER_BEFORE_EXPIRY = timedelta(days=1)
 
 
-def schedule_next_due(schedule: CheckInSchedule, after: datetime) -> datetime:
+def schedule_next_due(
+    schedule: CheckInSchedule, after: datetime, *, first: bool = False
+) -> datetime:
     """The first scheduled local weekday and time strictly after `after`, `every_weeks` apart
-    from the last one (computed in the participant's zone, so 10:00 stays 10:00 across DST)."""
+    from the last one, or the very next one for a schedule just `first` set (computed in the
+    participant's zone, so 10:00 stays 10:00 across DST)."""
     zone = zoneinfo.ZoneInfo(schedule.participant.time_zone)
     local = after.astimezone(zone)
     days_ahead = (schedule.weekday - local.weekday()) % 7
@@ -38,7 +47,7 @@ def schedule_next_due(schedule: CheckInSchedule, after: datetime) -> datetime:
     )
     if candidate <= local:
         candidate += timedelta(weeks=1)
-    if schedule.occurrence:  # after the first, keep the cadence
+    if not first:  # after a sent one, keep the cadence
         candidate += timedelta(weeks=schedule.every_weeks - 1)
     return candidate
 
@@ -46,8 +55,11 @@ def schedule_next_due(schedule: CheckInSchedule, after: datetime) -> datetime:
 def checkin_schedule_set(
     *, participant, every_weeks: int | None, weekday: int = 0, local_time=None, channel: str = "sms"
 ) -> CheckInSchedule | None:
-    """Set or stop (every_weeks None) a participant's schedule."""
+    """Set or stop (every_weeks None) a participant's schedule. An invite of the old schedule
+    that has not gone out yet (held by quiet hours, say) is cancelled either way."""
     schedule = CheckInSchedule.objects.filter(participant=participant).first()
+    if schedule:
+        deliveries_cancel(kind=DeliveryKind.CHECKIN_INVITE, subject_id=schedule.pk)
     if every_weeks is None:
         if schedule:
             CheckInSchedule.objects.filter(pk=schedule.pk).update(is_active=False)
@@ -63,9 +75,10 @@ def checkin_schedule_set(
         schedule.local_time = local_time
     if isinstance(schedule.local_time, str):  # the model's default on a new row
         schedule.local_time = time.fromisoformat(schedule.local_time)
-    schedule.occurrence = 0
+    # `occurrence` keeps counting across changes: it is each invite's delivery version, so a
+    # number already used would find that invite's row and send nothing.
     schedule.participant = participant
-    schedule.next_due_at = schedule_next_due(schedule, timezone.now())
+    schedule.next_due_at = schedule_next_due(schedule, timezone.now(), first=True)
     schedule.save()
     return schedule
 

@@ -287,7 +287,7 @@ def test_a_9am_local_schedule_fires_once_at_the_right_instant_on_dst_days(
         local_time=time(9),
     )
     day_before = datetime.combine(target - timedelta(days=1), time(12), tzinfo=UTC)
-    schedule.next_due_at = schedule_next_due(schedule, day_before)
+    schedule.next_due_at = schedule_next_due(schedule, day_before, first=True)
     with agency_scope(agency_a):
         schedule.save()
     expected = datetime.combine(target, time(utc_hour), tzinfo=UTC)

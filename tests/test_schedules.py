@@ -1,7 +1,9 @@
-"""Scheduled check-ins after the link has gone out: one reminder before the link expires
+"""Scheduled check-ins: a changed, stopped or restarted schedule sends its next link (and
+not the old schedule's); after the link has gone out, one reminder before the link expires
 (none once the check-in is done), and N expired unanswered in a row raise an alert, once."""
 
-from datetime import timedelta
+import zoneinfo
+from datetime import time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -18,7 +20,7 @@ from alliance.models import (
     DeliveryKind,
     DeliveryStatus,
 )
-from alliance.schedules import checkins_count_missed
+from alliance.schedules import checkin_schedule_set, checkin_schedules_run, checkins_count_missed
 from alliance.transports import MemorySMS
 from participants.services import channel_consent_set
 
@@ -68,6 +70,63 @@ def scheduled_link(agency, schedule) -> Delivery:
     assert send(invite) == "sent"
     with agency_scope(agency):
         return Delivery.objects.get(kind=DeliveryKind.CHECKIN_REMINDER)
+
+
+def links_sent() -> int:
+    return sum("/c/" in text for _address, text in MemorySMS.outbox)
+
+
+def set_schedule(participant, **fields):
+    with agency_scope(participant.agency_id):
+        return checkin_schedule_set(participant=participant, **fields)
+
+
+def run_when_due(schedule) -> list[Delivery]:
+    """The beat's run at the schedule's next date; returns the invites it made."""
+    with agency_scope(schedule.agency_id):
+        before = set(Delivery.objects.values_list("pk", flat=True))
+        due_at = CheckInSchedule.objects.get(pk=schedule.pk).next_due_at
+    checkin_schedules_run(now=due_at)
+    with agency_scope(schedule.agency_id):
+        return list(
+            Delivery.objects.filter(kind=DeliveryKind.CHECKIN_INVITE).exclude(pk__in=before)
+        )
+
+
+def test_a_changed_schedule_keeps_sending_links(agency_a, participant):
+    monday = set_schedule(participant, every_weeks=1, weekday=0, local_time=time(10))
+    (first,) = run_when_due(monday)
+    assert send(first) == "sent" and links_sent() == 1
+    # The peer moves the check-in to Thursday evenings.
+    thursday = set_schedule(participant, every_weeks=1, weekday=3, local_time=time(18))
+    local = thursday.next_due_at.astimezone(zoneinfo.ZoneInfo(participant.time_zone))
+    assert (local.weekday(), local.time()) == (3, time(18))
+    (second,) = run_when_due(thursday)
+    assert second.due_at == thursday.next_due_at
+    assert send(second) == "sent" and links_sent() == 2
+
+
+def test_a_stopped_schedule_sends_nothing_and_a_restarted_one_sends_again(agency_a, participant):
+    schedule = set_schedule(participant, every_weeks=2, weekday=1)
+    (first,) = run_when_due(schedule)
+    assert send(first) == "sent"
+    assert set_schedule(participant, every_weeks=None) is None
+    checkin_schedules_run(now=timezone.now() + timedelta(weeks=5))
+    with agency_scope(agency_a):
+        assert Delivery.objects.filter(kind=DeliveryKind.CHECKIN_INVITE).count() == 1
+    restarted = set_schedule(participant, every_weeks=2, weekday=1)
+    (again,) = run_when_due(restarted)
+    assert send(again) == "sent" and links_sent() == 2
+
+
+def test_an_invite_not_yet_sent_by_the_old_schedule_is_cancelled(agency_a, participant):
+    schedule = set_schedule(participant, every_weeks=1, weekday=0)
+    (waiting,) = run_when_due(schedule)  # made, not sent yet (held by quiet hours, say)
+    set_schedule(participant, every_weeks=1, weekday=4)
+    with agency_scope(agency_a):
+        waiting.refresh_from_db()
+    assert waiting.status == DeliveryStatus.CANCELLED
+    assert links_sent() == 0
 
 
 def test_an_unanswered_link_gets_one_reminder_saying_until_when_it_works(agency_a, schedule):
