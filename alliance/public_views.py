@@ -185,11 +185,21 @@ def checkin_repair_choice(request, token):
                 },
                 status=400,
             )
-        services.repair_choice_record(response=response, choice=form.cleaned_data["choice"])
+        recorded = services.repair_choice_record(
+            response=response, choice=form.cleaned_data["choice"]
+        )
         if checkin.channel == Channel.KIOSK:
             return redirect("checkin_kiosk_done")
+        if recorded:
+            outcome = "recorded"
+        else:  # a choice was made before (this one is not stored), or the page is too old
+            response.refresh_from_db(fields=["repair_choice"])
+            outcome = "already" if response.repair_choice else "too_late"
         return render(
-            request, "alliance/checkin_thanks.html", {"checkin": checkin, "choice_recorded": True}
+            request,
+            "alliance/checkin_thanks.html",
+            {"checkin": checkin, "choice_outcome": outcome},
+            status=410 if outcome == "too_late" else 200,
         )
 
 

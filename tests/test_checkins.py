@@ -217,13 +217,27 @@ def test_a_dip_offers_a_choice_that_travels_with_the_alert(agency_a, participant
     assert "What would you like to happen next?" in thanks.text
     choice = Client().post(url + "choice/", {"choice": "supervisor"})
     assert "Your choice has been passed on" in choice.text
-    Client().post(url + "choice/", {"choice": "nothing"})  # once only
+    again = Client().post(url + "choice/", {"choice": "nothing"})  # once only
+    assert "You had already sent a choice" in again.text
     with agency_scope(agency_a):
         alert = Alert.objects.get()
     assert alert.response.repair_choice == "supervisor"
     page = client_for(peer_a.user).get(f"/a/agency-a/alerts/{alert.pk}/")
     assert "Talk with a supervisor" in page.text and "You were late twice" in page.text
     assert "Ask what would make the space feel safer" in page.text  # repair suggestion
+
+
+def test_a_choice_sent_from_a_page_left_open_too_long_says_it_was_not_sent(agency_a, participant):
+    _checkin, url = new_link(participant)
+    Client().post(url, answers(agency_a, 2))
+    with agency_scope(agency_a):
+        CheckInResponse.objects.update(submitted_at=timezone.now() - timedelta(hours=3))
+    late = Client().post(url + "choice/", {"choice": "supervisor"})
+    assert late.status_code == 410
+    assert "too old to send a choice from, so it was not sent" in late.text
+    assert "passed on" not in late.text
+    with agency_scope(agency_a):
+        assert Alert.objects.get().response.repair_choice == ""
 
 
 def test_no_dip_no_choice(agency_a, participant):
