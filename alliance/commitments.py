@@ -295,16 +295,11 @@ def commitment_reminder_message(delivery) -> Message | None:
             "when": when,
         }
         return Message(_("Rapport reminder"), f"{text}\n{link}", link)
+    # Texts to participants name nobody: a phone's lock screen shows them (decision 54).
     when = _local(commitment.due_at, commitment.participant.time_zone)
-    peer = commitment.staff.user.first_name if commitment.staff else ""
     text = _(
-        "Hi %(name)s, a reminder about what you planned for %(when)s. "
-        "%(peer)s is here if you want to talk."
-    ) % {
-        "name": commitment.participant.preferred_name,
-        "when": when,
-        "peer": peer or _("Your peer"),
-    }
+        "Hi, a reminder about what you planned for %(when)s. Your peer is here if you want to talk."
+    ) % {"when": when}
     return Message(_("A message from Rapport"), text)
 
 
@@ -328,16 +323,9 @@ def follow_through_message(delivery) -> Message | None:
     Commitment.objects.filter(pk=commitment.pk).update(followup_token_hash=hashed)
     link = settings.SITE_URL + reverse("follow_through", args=[raw])
     expires = _local(timezone.now() + FOLLOW_THROUGH_VALID, commitment.participant.time_zone)
-    peer = commitment.staff.user.first_name if commitment.staff else _("your peer")
     text = _(
-        "Hi %(name)s, did %(peer)s follow through as promised? "
-        "One tap: %(link)s (works until %(expires)s)"
-    ) % {
-        "name": commitment.participant.preferred_name,
-        "peer": peer,
-        "link": link,
-        "expires": expires,
-    }
+        "Hi, did your peer follow through as promised? One tap: %(link)s (works until %(expires)s)"
+    ) % {"link": link, "expires": expires}
     return Message(_("A quick question from Rapport"), text, link)
 
 

@@ -84,7 +84,7 @@ def portal_link_message(delivery) -> Message | None:
         timezone.localtime(link.expires_at, zoneinfo.ZoneInfo(participant.time_zone)), "D j M"
     )
     text = _(
-        "Hi %(name)s, here is your link to see and update what we keep about you: %(url)s "
+        "Hi, here is your link to see and update what we keep about you: %(url)s "
         "(works until %(expires)s)"
-    ) % {"name": participant.preferred_name, "url": url, "expires": expires}
+    ) % {"url": url, "expires": expires}
     return Message(_("A message from Rapport"), text, url)

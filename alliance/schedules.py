@@ -143,10 +143,8 @@ def checkin_invite_message(delivery) -> Message | None:
     )
     link = settings.SITE_URL + reverse("checkin", args=[raw])
     text = _(
-        "Hi %(name)s, how are things going with your peer? Two minutes: %(link)s "
-        "(works until %(expires)s)"
+        "Hi, how are things going with your peer? Two minutes: %(link)s (works until %(expires)s)"
     ) % {
-        "name": participant.preferred_name,
         "link": link,
         "expires": _local(checkin.expires_at, participant.time_zone),
     }
@@ -162,10 +160,7 @@ def checkin_reminder_message(delivery) -> Message | None:
     if checkin is None or checkin.status != "open":
         return None
     participant = checkin.participant
-    text = _(
-        "Hi %(name)s, a reminder: the check-in link we sent on %(sent)s works until %(expires)s."
-    ) % {
-        "name": participant.preferred_name,
+    text = _("Hi, a reminder: the check-in link we sent on %(sent)s works until %(expires)s.") % {
         "sent": _local(checkin.created_at, participant.time_zone),
         "expires": _local(checkin.expires_at, participant.time_zone),
     }

@@ -96,8 +96,8 @@ class InAppTransport:
 
 
 class FileSMS:
-    """Development default: each SMS is written to var/outbox/sms/<delivery>.txt, so the text
-    (which greets the participant by name) never goes to the console log."""
+    """Development default: each SMS is written to var/outbox/sms/<delivery>.txt, so the number
+    and the link never go to the console log."""
 
     def send(self, *, delivery, address: str, message: Message) -> str:
         folder = Path(settings.RAPPORT_SMS_OUTBOX)

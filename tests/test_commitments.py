@@ -169,7 +169,8 @@ def test_participant_answers_the_follow_through_question_once(agency_a, peer_a, 
     [question] = deliveries(agency_a, kind=DeliveryKind.FOLLOW_THROUGH)
     with agency_scope(agency_a):
         message = _RENDERERS[DeliveryKind.FOLLOW_THROUGH](question)
-    assert "did Test follow through" in message.text  # the peer's first name, never the promise
+    assert "did your peer follow through" in message.text  # no name, never the promise
+    assert "Test" not in message.text
     assert "Call" not in message.text
     path = message.link.replace("http://testserver", "")
     page = Client().get(path)

@@ -83,6 +83,52 @@ def status_of(row):
     return Delivery.objects.with_scopes_disabled().get(pk=row.pk)
 
 
+# What a text says ------------------------------------------------------------------------------
+
+
+def test_texts_to_participants_name_nobody(agency_a, peer_a):
+    """Every kind of message a participant can get, sent by SMS: none names them or their peer
+    (a phone's lock screen shows the text to whoever holds it)."""
+    peer_a.user.first_name, peer_a.user.last_name = "Marisol", "Quintero"
+    peer_a.user.save()
+    participant = make_participant(
+        agency_a, peer=peer_a, preferred_name="Dee", legal_name="Deanna Voss", phone="+12025550143"
+    )
+    with agency_scope(agency_a):
+        channel_consent_set(participant=participant, channel="sms", granted=True, recorded_by=None)
+    profile_of(participant, max_contacts_per_week=20)
+    commitment = make_commitment(participant, staff=peer_a, what="Call Dee about court")
+    with agency_scope(agency_a):
+        schedule = CheckInSchedule.objects.create(agency=agency_a, participant=participant)
+    subjects = {
+        DeliveryKind.COMMITMENT_REMINDER: commitment.pk,
+        DeliveryKind.FOLLOW_THROUGH: commitment.pk,
+        DeliveryKind.PORTAL_LINK: participant.pk,
+        DeliveryKind.CHECKIN_INVITE: schedule.pk,
+    }
+    for kind, subject_id in subjects.items():
+        with agency_scope(agency_a):
+            row = delivery_schedule(
+                agency_id=agency_a.pk,
+                kind=kind,
+                subject_id=subject_id,
+                due_at=timezone.now(),
+                channel="sms",
+                participant=participant,
+                offset_key="test",
+            )
+        assert send_now(row) == Outcome.SENT, kind
+    with agency_scope(agency_a):  # the check-in link's own reminder, made when it was sent
+        reminder = Delivery.objects.get(kind=DeliveryKind.CHECKIN_REMINDER)
+    assert send_now(reminder) == Outcome.SENT
+    texts = [text for _address, text in MemorySMS.outbox]
+    assert len(texts) == 5
+    for text in texts:
+        assert text.startswith("Hi, ")
+        for private in ("Dee", "Deanna", "Voss", "Marisol", "Quintero", "court", "2025550143"):
+            assert private not in text, (private, text)
+
+
 # Each message once -----------------------------------------------------------------------------
 
 
@@ -108,7 +154,7 @@ def test_a_delivery_is_sent_once_even_if_its_task_runs_twice(agency_a, participa
         assert deliver(row.pk) == Outcome.GONE  # a redelivered task finds it sent
     assert len(MemorySMS.outbox) == 1
     address, text = MemorySMS.outbox[0]
-    assert address == "+12025550143" and text.startswith("Hi Dee")
+    assert address == "+12025550143" and text.startswith("Hi, a reminder about what you planned")
 
 
 def test_in_app_is_exactly_once_even_when_handed_out_again(agency_a, peer_a):

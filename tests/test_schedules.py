@@ -133,7 +133,7 @@ def test_an_unanswered_link_gets_one_reminder_saying_until_when_it_works(agency_
     reminder = scheduled_link(agency_a, schedule)
     assert send(reminder) == "sent"
     _address, text = MemorySMS.outbox[-1]
-    assert text.startswith("Hi Dee, a reminder: the check-in link we sent on")
+    assert text.startswith("Hi, a reminder: the check-in link we sent on")
     assert "works until" in text
     assert "/c/" not in text  # only the token's hash is stored: the reminder cannot repeat it
 

@@ -448,5 +448,5 @@ def test_a_spanish_participants_reminder_text_is_in_spanish(agency_a, peer_a):
     with agency_scope(agency_a):
         deliver(row.pk)
     [(_address, text)] = MemorySMS.outbox
-    assert text.startswith("Hola, Dee: un recordatorio de lo que planeaste"), text
+    assert text.startswith("Hola: un recordatorio de lo que planeaste"), text
     MemorySMS.outbox.clear()
