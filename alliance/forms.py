@@ -78,6 +78,11 @@ def checkin_fields_html(instrument_id: int, *, items: list[InstrumentItem], lang
     return html
 
 
+def checkin_fields_forget() -> None:
+    """Empty this process's copies (tests: a rolled-back database reuses instrument ids)."""
+    _BLANK_FIELDS.clear()
+
+
 class RepairChoiceForm(forms.Form):
     choice = forms.ChoiceField(
         label=_("What would you like to happen next?"),

@@ -30,3 +30,8 @@ def instrument_items(*, agency_id: int, instrument_id: int) -> list[InstrumentIt
             _ITEMS.clear()
         _ITEMS[key] = items
     return list(items)
+
+
+def instrument_items_forget() -> None:
+    """Empty this process's copy (tests: a rolled-back database reuses instrument ids)."""
+    _ITEMS.clear()

@@ -27,8 +27,8 @@ def _fresh_cache():
 def process_caches_clear():
     from alliance import forms, selectors
 
-    selectors._ITEMS.clear()
-    forms._BLANK_FIELDS.clear()
+    selectors.instrument_items_forget()
+    forms.checkin_fields_forget()
 
 
 @pytest.fixture
