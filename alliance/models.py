@@ -398,9 +398,8 @@ class CheckInSchedule(TenantModel):
     channel = models.CharField(max_length=8, default="sms")
     is_active = models.BooleanField(default=True)
     next_due_at = models.DateTimeField(null=True, blank=True)
-    occurrence = models.PositiveIntegerField(
-        default=0
-    )  # invites made; never reset (delivery version)
+    # Invites made so far, never reset: each invite's delivery version.
+    occurrence = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
