@@ -1,5 +1,6 @@
-# Two commands set everything up: `make run` (demo on SQLite + file broker) and `make test`
-# (the whole suite on PostgreSQL + Redis). Everything else here is a helper for those two.
+# Two commands set everything up: `make run` (the demo: embedded PostgreSQL + file broker) and
+# `make test` (the whole suite, on a private PostgreSQL and Redis that it starts and stops).
+# Everything else here is a helper for those two.
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
@@ -14,14 +15,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt '.[dev]'
 	@touch $@
 
+# PostgreSQL (var/postgres/), migrate and seed as the maintenance role, then web, worker and
+# beat as the application role: config/run.py.
 run: $(VENV)/.installed
-	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py migrate --no-input
-	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py seed_demo
-	@echo "Serving on http://127.0.0.1:$(PORT) with a Celery worker and beat. Ctrl-C stops all three."
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_SETTINGS_MODULE=config.settings.dev \
-		$(VENV)/bin/honcho --procfile Procfile.dev start --port $(PORT)
+	$(PY) -m config.run
 
+# The suite starts (and stops) its own PostgreSQL and Redis: tests/services.py.
 test: $(VENV)/.installed
+	scripts/install-test-services
 	scripts/install-browser
 	scripts/run-tests
 

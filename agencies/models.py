@@ -290,7 +290,8 @@ class ApiKey(TenantModel):
 class IdempotentRequest(TenantModel):
     """The first response to a POST sent with an `Idempotency-Key` header, replayed when the
     same caller sends the same key and body again within 24 hours. `principal` names the
-    caller ("key:<id>" or "user:<id>"); a row whose `response_status` is null is in progress."""
+    caller ("key:<id>" or "user:<id>"); a row whose `response_status` is null is in progress,
+    for at most RAPPORT_IDEMPOTENCY_IN_PROGRESS_SECONDS (then a retry runs afresh)."""
 
     principal = models.CharField(max_length=40)
     key = models.CharField(max_length=255)

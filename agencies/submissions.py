@@ -3,7 +3,7 @@
 A form that creates something carries a one-time submission id (`{% submission_field %}`).
 `@stores_once` lets the first POST with that id through; a repeat (a double click, a resent
 form, a second tab) is redirected to where the first one went, without storing anything. A
-POST that fails validation frees the id, so the corrected form can be sent.
+POST that fails validation, or whose view raises, frees the id, so the form can be sent again.
 """
 
 import uuid
@@ -38,7 +38,13 @@ def stores_once(view):
             earlier = cache.get(key)
             messages.info(request, _("That was already saved."))
             return HttpResponseRedirect(earlier if earlier and earlier != PENDING else request.path)
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except BaseException:
+            # The services write in one transaction, so an error stored nothing: a retry must
+            # run again, not be told "That was already saved."
+            cache.delete(key)
+            raise
         if isinstance(response, HttpResponseRedirect):
             cache.set(key, response["Location"], KEEP_SECONDS)
         else:

@@ -47,12 +47,25 @@ def agency_key(*, db_index: bool = True) -> models.ForeignKey:
     )
 
 
+class TenantManager(type(ScopedManager(agency="agency"))):  # ScopedManager() gives an instance
+    """django-scopes' manager without its per-query bypasses: `with_scope()` and
+    `with_scopes_disabled()` change what the ORM filters but not what PostgreSQL's row-level
+    security shows (that follows the scope of the running code), so the two walls would
+    disagree. Use `agency_scope()` and `scopes_disabled()`, which move both."""
+
+    def with_scope(self, **scope):
+        raise ScopeError("Use `with agency_scope(agency):` (it moves row-level security too).")
+
+    def with_scopes_disabled(self):
+        raise ScopeError("Use `with scopes_disabled():` (it moves row-level security too).")
+
+
 class TenantModel(models.Model):
     """Base of every tenant-owned table. Unique constraints of subclasses include `agency`."""
 
     agency = agency_key()
 
-    objects = ScopedManager(agency="agency")
+    objects = TenantManager()
 
     class Meta:
         abstract = True

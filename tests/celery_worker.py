@@ -15,16 +15,17 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.services import database_url
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def start_worker(queue: str, *, pool: str = "solo", concurrency: int = 1) -> subprocess.Popen:
     """A worker process in its own process group (so a test can SIGKILL all of it)."""
-    db = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(connection.settings_dict),  # the application role
     }
     return subprocess.Popen(
         [

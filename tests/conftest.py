@@ -1,15 +1,51 @@
 """Fixtures modelled on two agencies and three kinds of user: a member of agency A, a member
 of agency B (the 'other agency'), and somebody with no agency at all."""
 
+from contextlib import contextmanager
+
 import pytest
 from django.core.cache import cache
+from django.db import connections
 from django.test import Client
 
+from agencies.database_roles import app_role_grant
 from agencies.models import Role
+from config import local_postgres
 
 from .factories import make_agency, make_member, make_user
 
 pytest_plugins = ["tests.celery_worker"]  # real worker fixtures: worker_queue, celery_worker_queue
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database is created and migrated by the maintenance role; every test then
+    connects as the application role (no SUPERUSER, no BYPASSRLS), as requests and tasks do,
+    so row-level security is live in every test. TRUNCATE is granted here only: the clean-up
+    between transactional tests needs it, the application does not."""
+    with django_db_blocker.unblock():
+        app_role_grant(extra=("GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {role}",))
+        _connect_as(local_postgres.APP_ROLE)
+    yield
+    with django_db_blocker.unblock():
+        _connect_as(local_postgres.MAINTENANCE_ROLE)  # to drop the test database
+
+
+def _connect_as(role: str) -> None:
+    for connection in connections.all():
+        connection.close()
+        connection.settings_dict["USER"] = role
+
+
+@contextmanager
+def as_maintenance_role():
+    """For a bulk load (COPY, which row-level security refuses to the application role), as
+    `make run` and production run them: outside any transaction, as the tables' owner."""
+    _connect_as(local_postgres.MAINTENANCE_ROLE)
+    try:
+        yield
+    finally:
+        _connect_as(local_postgres.APP_ROLE)
 
 
 @pytest.fixture(autouse=True)

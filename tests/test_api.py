@@ -84,7 +84,8 @@ def test_key_is_stored_hashed_and_records_last_use(agency_a, key_a, api_a):
     )
     assert stored.last_used_at is None
     assert api_a.get(f"{V1}/participants/").status_code == 200
-    stored.refresh_from_db()
+    with agency_scope(stored.agency_id):
+        stored.refresh_from_db()
     assert stored.last_used_at is not None
 
 

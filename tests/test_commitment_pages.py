@@ -157,7 +157,9 @@ def test_renegotiating_a_closed_commitment_says_so_and_changes_nothing(
         {"new_due_at": in_days_at_three_pm(5), "asked_by": "staff", "reason": "Traffic"},
         follow=True,
     )
-    assert response.redirect_chain == [(commitments_page(commitment.participant), 302)]
+    assert response.redirect_chain == [
+        (f"/a/agency-a/participants/{commitment.participant_id}/commitments/", 302)
+    ]
     assert "This commitment was already closed." in response.text
     assert renegotiation(commitment) == before
 

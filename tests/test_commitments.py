@@ -127,8 +127,10 @@ def test_kept_on_time_late_and_closing_twice(agency_a, peer_a, participant):
         f"/a/agency-a/commitments/{late.pk}/close/", {"outcome": "missed"}, follow=True
     )
     assert "already closed" in again.text
-    on_time.refresh_from_db()
-    late.refresh_from_db()
+    with agency_scope(on_time.agency_id):
+        on_time.refresh_from_db()
+    with agency_scope(late.agency_id):
+        late.refresh_from_db()
     assert (on_time.status, on_time.kept_on_time) == ("kept", True)
     assert (late.status, late.kept_on_time) == ("kept", False)
     assert {
@@ -146,7 +148,8 @@ def test_overdue_commitments_become_missed_after_grace_and_supervisors_hear(
     assert commitments.commitments_mark_overdue_missed(now=within_grace) == 0
     assert commitments.commitments_mark_overdue_missed(now=after_grace) == 1
     assert commitments.commitments_mark_overdue_missed(now=after_grace) == 0
-    commitment.refresh_from_db()
+    with agency_scope(commitment.agency_id):
+        commitment.refresh_from_db()
     assert commitment.status == "missed"
     told = deliveries(agency_a, kind=DeliveryKind.COMMITMENT_MISSED, channel="in_app")
     assert supervisor_a.pk in {d.membership_id for d in told}
@@ -155,8 +158,8 @@ def test_overdue_commitments_become_missed_after_grace_and_supervisors_hear(
     from alliance.models import Delivery
 
     (notice,) = [d for d in told if d.membership_id == supervisor_a.pk]
-    Delivery.objects.with_scopes_disabled().filter(pk=notice.pk).update(status="queued")
     with agency_scope(agency_a):
+        Delivery.objects.filter(pk=notice.pk).update(status="queued")
         assert deliver(notice.pk) == "sent"
     page = client_for(supervisor_a.user).get("/a/agency-a/notifications/")
     assert f"missed a commitment to {participant.preferred_name}" in page.text
@@ -175,11 +178,13 @@ def test_participant_answers_the_follow_through_question_once(agency_a, peer_a, 
     path = message.link.replace("http://testserver", "")
     page = Client().get(path)
     assert page.status_code == 200 and "Did Test follow through" in page.text
-    commitment.refresh_from_db()
+    with agency_scope(commitment.agency_id):
+        commitment.refresh_from_db()
     assert commitment.participant_answered_at is None  # opening it changed nothing
     Client().post(path, {"answer": "no"})
     assert Client().post(path, {"answer": "yes"}).status_code == 410
-    commitment.refresh_from_db()
+    with agency_scope(commitment.agency_id):
+        commitment.refresh_from_db()
     assert commitment.participant_says_kept is False
 
 

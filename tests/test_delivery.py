@@ -58,16 +58,16 @@ def profile_of(participant, **changes):
 
 def send_now(row, now=None):
     """Claim the row as the sweeper would and deliver it, in its agency's scope."""
-    Delivery.objects.with_scopes_disabled().filter(pk=row.pk).update(status=DeliveryStatus.QUEUED)
     with agency_scope(row.agency_id):
+        Delivery.objects.filter(pk=row.pk).update(status=DeliveryStatus.QUEUED)
         return deliver(row.pk, now=now)
 
 
 def reminder_for_participant(participant, due_at, channel="sms"):
     commitment = make_commitment(participant, hours_ahead=72)
-    commitment.promised_by = "participant"
-    commitment.save()
     with agency_scope(participant.agency_id):
+        commitment.promised_by = "participant"
+        commitment.save()
         return delivery_schedule(
             agency_id=participant.agency_id,
             kind=DeliveryKind.COMMITMENT_REMINDER,
@@ -80,7 +80,8 @@ def reminder_for_participant(participant, due_at, channel="sms"):
 
 
 def status_of(row):
-    return Delivery.objects.with_scopes_disabled().get(pk=row.pk)
+    with agency_scope(row.agency_id):
+        return Delivery.objects.get(pk=row.pk)
 
 
 # What a text says ------------------------------------------------------------------------------
@@ -172,9 +173,8 @@ def test_in_app_is_exactly_once_even_when_handed_out_again(agency_a, peer_a):
             kind=DeliveryKind.ALERT, subject_id=alert.pk, membership=peer_a, due_at=timezone.now()
         )[0]
     assert send_now(row) == Outcome.SENT
-    Delivery.objects.with_scopes_disabled().filter(pk=row.pk).update(
-        status=DeliveryStatus.QUEUED
-    )  # stale reclaim
+    with agency_scope(row.agency_id):  # stale reclaim
+        Delivery.objects.filter(pk=row.pk).update(status=DeliveryStatus.QUEUED)
     assert send_now(row) == Outcome.SENT
     with agency_scope(agency_a):
         assert Notification.objects.filter(delivery=row).count() == 1
@@ -245,10 +245,10 @@ def test_a_reminder_pointless_after_quiet_hours_is_skipped_and_recorded(agency_a
     new_york = zoneinfo.ZoneInfo("America/New_York")
     night = datetime(2026, 12, 1, 22, 0, tzinfo=new_york)
     commitment = make_commitment(participant, hours_ahead=72)
-    commitment.due_at = datetime(2026, 12, 1, 23, 0, tzinfo=new_york)  # due before quiet hours end
-    commitment.promised_by = "participant"
-    commitment.save()
     with agency_scope(agency_a):
+        commitment.due_at = datetime(2026, 12, 1, 23, 0, tzinfo=new_york)  # before quiet hours end
+        commitment.promised_by = "participant"
+        commitment.save()
         row = delivery_schedule(
             agency_id=agency_a.pk,
             kind=DeliveryKind.COMMITMENT_REMINDER,

@@ -53,7 +53,8 @@ def digest_rows_for(member, agency):
 
 
 def status(row):
-    return Delivery.objects.with_scopes_disabled().get(pk=row.pk).status
+    with agency_scope(row.agency_id):
+        return Delivery.objects.get(pk=row.pk).status
 
 
 def test_the_digest_goes_at_eight_local_time_with_the_waiting_items(agency_a):

@@ -5,10 +5,8 @@ partial write ever: every spent link has exactly one stored response. (Worker SI
 restart and two sweepers at once are in tests/test_delivery_worker.py.)"""
 
 import random
-import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -19,43 +17,35 @@ from alliance.models import CheckInRequest, CheckInResponse
 from bench.loadgen import round_trip
 from bench.server import gunicorn_start, gunicorn_stop
 
+from . import services
+from .conftest import as_maintenance_role
+
 pytestmark = pytest.mark.faults
-
-
-def postgres(action: str) -> None:
-    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
-def postgres_ready() -> bool:
-    return (
-        subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"], timeout=10).returncode
-        == 0
-    )
+TRIPS_BEFORE = 20  # round trips completed before the restart
+TRIPS_AFTER = 12  # round trips started and completed after it
 
 
 def test_a_postgresql_restart_loses_nothing_and_leaves_no_5xx_once_back(transactional_db):
-    agency_id = seed_scale(
-        agencies=1, participants_per_agency=20, weeks=1, prefix="faults"
-    ).agencies[0]
+    with as_maintenance_role():  # a bulk load (COPY), as in production
+        agency_id = seed_scale(
+            agencies=1, participants_per_agency=20, weeks=1, prefix="faults"
+        ).agencies[0]
     tokens = iter(checkin_links_create(agency_id=agency_id, count=1500))
     with agency_scope(agency_id):
         before = CheckInResponse.objects.count()
-    db = connection.settings_dict
     server, base_url = gunicorn_start(
         settings="config.settings.test",
-        env={"DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"},
+        env={"DATABASE_URL": services.database_url(connection.settings_dict)},  # the app role
         workers=2,
     )
     rng = random.Random(1)
     trips: list[tuple[float, float, str | None]] = []  # (started, ended, problem or None)
     lock = threading.Lock()
+    trip_done = threading.Condition()
     stop = threading.Event()
+
+    def completed(since: float = 0.0) -> int:
+        return sum(started > since for started, _ended, _problem in list(trips))
 
     def participant():
         while not stop.is_set():
@@ -68,30 +58,26 @@ def test_a_postgresql_restart_loses_nothing_and_leaves_no_5xx_once_back(transact
                 problem = round_trip(base_url, f"/c/{token}/", rng)
             except OSError as error:
                 problem = type(error).__name__
-            trips.append((started, time.monotonic(), problem))
+            with trip_done:
+                trips.append((started, time.monotonic(), problem))
+                trip_done.notify_all()
             if problem is not None:
-                time.sleep(0.2)  # as a person would before trying again; keeps links for later
+                stop.wait(0.2)  # as a person would before trying again; keeps links for later
 
     threads = [threading.Thread(target=participant) for _ in range(4)]
     try:
         [t.start() for t in threads]
-        time.sleep(3)
+        with trip_done:  # participants are checking in
+            assert trip_done.wait_for(lambda: completed() >= TRIPS_BEFORE, timeout=300)
         restart_began = time.monotonic()
-        postgres("restart")
-        for _ in range(60):
-            if postgres_ready():
-                break
-            time.sleep(0.5)
+        services.postgres_restart()  # the suite's own server; returns once it accepts again
         back = time.monotonic()
-        deadline = back + 90  # until enough participants have checked in since it came back
-        while time.monotonic() < deadline and sum(t[0] > back for t in list(trips)) < 12:
-            time.sleep(0.5)
+        with trip_done:  # enough participants have checked in since it came back
+            trip_done.wait_for(lambda: completed(since=back) >= TRIPS_AFTER, timeout=300)
     finally:
         stop.set()
         [t.join() for t in threads]
         gunicorn_stop(server)
-        if not postgres_ready():
-            postgres("start")
         connection.close()  # the test's own connection died with the restart
     before_restart = [problem for started, ended, problem in trips if ended < restart_began]
     once_back = [problem for started, ended, problem in trips if started > back]

@@ -14,6 +14,9 @@ from alliance.models import CheckInRequest, CheckInResponse
 from bench import loadgen
 from bench.server import gunicorn_start, gunicorn_stop
 
+from . import services
+from .conftest import as_maintenance_role
+
 pytestmark = pytest.mark.load
 
 THREADS = 20
@@ -22,16 +25,15 @@ LINKS = 3000  # more than 20 threads can use in 10 s on a small machine
 
 
 def test_concurrent_participants_complete_checkins_without_errors(transactional_db):
-    agency_id = seed_scale(agencies=1, participants_per_agency=60, weeks=3, prefix="load").agencies[
-        0
-    ]
+    with as_maintenance_role():  # a bulk load (COPY), as in production
+        seeded = seed_scale(agencies=1, participants_per_agency=60, weeks=3, prefix="load")
+    agency_id = seeded.agencies[0]
     tokens = checkin_links_create(agency_id=agency_id, count=LINKS)
     with agency_scope(agency_id):
         before = CheckInResponse.objects.count()
-    db = connection.settings_dict
     server, base_url = gunicorn_start(
         settings="config.settings.test",
-        env={"DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"},
+        env={"DATABASE_URL": services.database_url(connection.settings_dict)},  # the app role
         workers=3,
     )
     try:

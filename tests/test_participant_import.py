@@ -237,7 +237,8 @@ def test_mapping_needs_a_name_and_an_identity_and_distinct_columns(admin_a_clien
         url, {"preferred_name": "Preferred Name", "external_id": "Record Number"}
     )
     assert response.status_code == 302
-    participant_import.refresh_from_db()
+    with agency_scope(participant_import.agency_id):
+        participant_import.refresh_from_db()
     assert participant_import.mapping == {
         "preferred_name": "Preferred Name",
         "external_id": "Record Number",
@@ -289,13 +290,15 @@ def test_another_agencys_import_neither_sees_nor_touches_its_participants(agency
     with agency_scope(agency_b):
         mine = Participant.objects.get()
     assert mine.pk != theirs.pk and mine.agency_id == agency_b.pk
-    theirs.refresh_from_db()
+    with agency_scope(theirs.agency_id):
+        theirs.refresh_from_db()
     assert theirs.preferred_name == "Ana"
 
     # A task told another agency's id cannot claim the import.
     participant_import = make_import(agency_a, status=ImportStatus.QUEUED)
     assert participant_import_run(agency_b.pk, participant_import.pk) == ""
-    participant_import.refresh_from_db()
+    with agency_scope(participant_import.agency_id):
+        participant_import.refresh_from_db()
     assert participant_import.status == ImportStatus.QUEUED
 
 
@@ -385,7 +388,8 @@ def test_peer_specialists_get_403(peer_a_client, agency_a):
         assert peer_a_client.get(url).status_code == 403
     for url in [base(agency_a), one + "mapping/", one + "run/"]:
         assert peer_a_client.post(url).status_code == 403
-    participant_import.refresh_from_db()
+    with agency_scope(participant_import.agency_id):
+        participant_import.refresh_from_db()
     assert participant_import.status == ImportStatus.MAPPED
 
 

@@ -342,7 +342,7 @@ def test_logging_a_contact_saves_and_offers_person_first_hints(peer_a_client, ag
         follow=True,
     )
     with agency_scope(agency_a):
-        contact = Contact.objects.get()
+        contact = Contact.objects.select_related("staff").get()
     assert contact.staff == peer_a and contact.duration_minutes == 20
     assert contact.occurred_at.hour == 20  # 15:30 in New York is 20:30 UTC
     text = response.text
@@ -370,7 +370,8 @@ def test_discharge_needs_date_and_reason(admin_a_client, agency_a):
         {"status": "discharged", "discharged_on": "2026-11-20", "reason": "Moved away"},
     )
     assert ok.status_code == 302
-    participant.refresh_from_db()
+    with agency_scope(participant.agency_id):
+        participant.refresh_from_db()
     assert participant.status == "discharged" and participant.discharge_reason == "Moved away"
 
 

@@ -669,7 +669,8 @@ def test_a_post_through_agency_bs_link_changes_only_bs_participant(
 ):
     _token, other_token = two_agencies_with_records
     client.post(url(other_token, "profile/"), profile_data(language="es", pronouns="ze"))
-    participant.refresh_from_db()
+    with agency_scope(participant.agency_id):
+        participant.refresh_from_db()
     assert participant.pronouns == "she/her"
     with scopes_disabled():
         changes = list(CulturalProfileChange.objects.values_list("agency__slug", flat=True))

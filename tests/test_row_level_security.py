@@ -1,6 +1,6 @@
-"""PostgreSQL row-level security, the second wall: even a raw query, run as a role that does
-not bypass it (as the application connects in production), sees and writes only the agency in
-scope. The test suite itself connects as a superuser, which PostgreSQL exempts."""
+"""PostgreSQL row-level security, the second wall: even a raw query sees and writes only the
+agency in scope. The suite connects as the application role, as requests and tasks do (no
+SUPERUSER, no BYPASSRLS: the first test checks), so these raw queries meet the policies."""
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -11,23 +11,20 @@ from .factories import make_participant
 from .test_tenancy import tenant_models
 
 pytestmark = pytest.mark.django_db
-PROBE = "rapport_rls_probe"
 
 
 def as_app_role(sql: str, params=(), *, fetch: bool = True) -> list:
-    """Run `sql` as a role without superuser or BYPASSRLS, inside the current scope."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{PROBE}') THEN "
-            f"CREATE ROLE {PROBE} NOLOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$"
-        )
-        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {PROBE}")
-        cursor.execute(f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {PROBE}")
-        cursor.execute(f"SET LOCAL ROLE {PROBE}")
+    """Run `sql` on the suite's own connection, inside the current scope."""
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall() if fetch else []
-        cursor.execute("RESET ROLE")
-    return rows
+        return cursor.fetchall() if fetch else []
+
+
+def test_the_suite_connects_as_a_role_that_cannot_bypass_row_level_security():
+    rows = as_app_role(
+        "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    )
+    assert rows == [("rapport_app", False, False)]
 
 
 def test_an_unscoped_raw_query_in_agency_a_sees_none_of_agency_bs_rows(agency_a, agency_b):
@@ -48,7 +45,8 @@ def test_writing_a_row_for_another_agency_is_refused(agency_a, agency_b):
         "occurred_at, request_id) VALUES (%s, '', 'probe', '', '', now(), '')"
     )
     with agency_scope(agency_a), pytest.raises(DatabaseError, match="row-level security"):
-        as_app_role(insert, [agency_b.pk], fetch=False)
+        with transaction.atomic():
+            as_app_role(insert, [agency_b.pk], fetch=False)
     with agency_scope(agency_a):
         as_app_role(insert, [agency_a.pk], fetch=False)  # its own agency: allowed
 
@@ -84,3 +82,19 @@ def test_a_query_outside_any_scope_after_leaving_one_sees_nothing(agency_a):
     with agency_scope(agency_a):
         assert len(as_app_role("SELECT id FROM participants_participant")) == 1
     assert as_app_role("SELECT id FROM participants_participant") == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_autocommit_each_scoped_statement_carries_its_own_agency(agency_a, agency_b):
+    """Outside a transaction the settings last one statement (they are transaction-scoped):
+    each scoped statement runs in a short transaction of its own, and what it set is gone for
+    the next statement in another scope, or in none."""
+    mine, theirs = make_participant(agency_a), make_participant(agency_b)
+    sql = "SELECT id FROM participants_participant ORDER BY id"
+    assert connection.get_autocommit()
+    with agency_scope(agency_a):
+        assert as_app_role(sql) == [(mine.pk,)]
+    assert as_app_role(sql) == []
+    with agency_scope(agency_b):
+        assert as_app_role(sql) == [(theirs.pk,)]
+    assert as_app_role("SELECT current_setting('rapport.agency', true)") in ([(None,)], [("",)])

@@ -50,8 +50,8 @@ def schedule(agency_a, participant):
 
 def send(row):
     """Claim the row as the sweeper would and deliver it, in its agency's scope."""
-    Delivery.objects.with_scopes_disabled().filter(pk=row.pk).update(status=DeliveryStatus.QUEUED)
     with agency_scope(row.agency_id):
+        Delivery.objects.filter(pk=row.pk).update(status=DeliveryStatus.QUEUED)
         return deliver(row.pk)
 
 

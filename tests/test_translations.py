@@ -432,9 +432,9 @@ def test_a_spanish_participants_reminder_text_is_in_spanish(agency_a, peer_a):
     with agency_scope(agency_a):
         channel_consent_set(participant=participant, channel="sms", granted=True, recorded_by=None)
     commitment = make_commitment(participant, hours_ahead=72)
-    commitment.promised_by = "participant"
-    commitment.save()
     with agency_scope(agency_a):
+        commitment.promised_by = "participant"
+        commitment.save()
         row = delivery_schedule(
             agency_id=agency_a.pk,
             kind=DeliveryKind.COMMITMENT_REMINDER,
@@ -444,8 +444,8 @@ def test_a_spanish_participants_reminder_text_is_in_spanish(agency_a, peer_a):
             participant=participant,
             offset_key="-24h",
         )
-    Delivery.objects.with_scopes_disabled().filter(pk=row.pk).update(status=DeliveryStatus.QUEUED)
     with agency_scope(agency_a):
+        Delivery.objects.filter(pk=row.pk).update(status=DeliveryStatus.QUEUED)
         deliver(row.pk)
     [(_address, text)] = MemorySMS.outbox
     assert text.startswith("Hola: un recordatorio de lo que planeaste"), text

@@ -15,8 +15,10 @@ from contextlib import ExitStack
 from datetime import timedelta
 
 from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework import exceptions
@@ -175,8 +177,13 @@ class AgencyScopedViewSet(GenericViewSet):
             request.method.encode() + b"\n" + request.path.encode() + b"\n" + body
         ).hexdigest()
         principal = self._principal(request)
-        IdempotentRequest.objects.filter(
-            principal=principal, key=key, created_at__lte=timezone.now() - IDEMPOTENCY_TTL
+        now = timezone.now()
+        # An answer is kept for a day; a row still without one after the request timeout was
+        # left by a process that died mid-request, and must not block the retry for a day.
+        in_progress_for = timedelta(seconds=settings.RAPPORT_IDEMPOTENCY_IN_PROGRESS_SECONDS)
+        IdempotentRequest.objects.filter(principal=principal, key=key).filter(
+            Q(created_at__lte=now - IDEMPOTENCY_TTL)
+            | Q(response_status__isnull=True, created_at__lte=now - in_progress_for)
         ).delete()
         try:
             with transaction.atomic():

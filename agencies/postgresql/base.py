@@ -2,11 +2,11 @@
 
 The settings name this backend (`ENGINE = "agencies.postgresql"`, see
 config/settings/env.py `database_from_url`). It adds two things to Django's own:
-- before every statement, the connection's row-level security settings are brought in line
+- around every statement, the transaction's row-level security settings are brought in line
   with the scope of the code running it (`agencies.row_level_security.before_statement`; a
   round trip only when they differ);
-- a rollback makes it forget what it set inside the rolled-back transaction or savepoint,
-  since PostgreSQL reverts `set_config` there too.
+- a commit, a rollback or a savepoint rollback makes it forget what it set, since
+  transaction-scoped settings end (or may be reverted) there.
 """
 
 from django.db.backends.postgresql import base
@@ -23,17 +23,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
-        row_level_security.connection_opened(self)
+        row_level_security.transaction_ended(self)
         return connection
 
     def _commit(self):
         super()._commit()
-        row_level_security.transaction_committed(self)
+        row_level_security.transaction_ended(self)
 
     def _rollback(self):
         super()._rollback()
-        row_level_security.transaction_rolled_back(self)
+        row_level_security.transaction_ended(self)
 
     def _savepoint_rollback(self, sid):
         super()._savepoint_rollback(sid)
-        row_level_security.transaction_rolled_back(self)
+        row_level_security.savepoint_rolled_back(self)

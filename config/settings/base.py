@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from .env import env_bool, env_int, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"  # local runtime files of the embedded default (SQLite, broker, cache)
+# Local runtime files of `make run`: its PostgreSQL, the file broker, the cache, the outbox.
+VAR_DIR = Path(env_str("RAPPORT_VAR_DIR", str(BASE_DIR / "var")))
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-development-key-do-not-use-in-production")
 DEBUG = False
@@ -187,7 +188,8 @@ CELERY_BEAT_SCHEDULE = {
 
 DEFAULT_FROM_EMAIL = env_str("RAPPORT_FROM_EMAIL", "Rapport <no-reply@rapport.invalid>")
 
-# Base of the links that go out in email and SMS (invitations, and later check-ins, portal).
+# The one setting for the site's address: the base of every link Rapport makes (check-in,
+# portal, invitation, API `url`). `make run` sets it to the port it serves; production must.
 SITE_URL = env_str("RAPPORT_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
@@ -227,6 +229,10 @@ TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
 RAPPORT_DELIVERY_STALE_SECONDS = env_int("RAPPORT_DELIVERY_STALE_SECONDS", 600)
 RAPPORT_DELIVERY_MAX_ATTEMPTS = 5
 
+# API idempotency: how long an Idempotency-Key whose first request never answered (a killed
+# process) blocks a retry. Keep it above the longest request the server lets run.
+RAPPORT_IDEMPOTENCY_IN_PROGRESS_SECONDS = env_int("RAPPORT_IDEMPOTENCY_IN_PROGRESS_SECONDS", 60)
+
 # OpenAPI (drf-spectacular): the document at /api/schema/, and one name per choice set.
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rapport API",
@@ -249,3 +255,6 @@ SPECTACULAR_SETTINGS = {
 
 # PostgreSQL row-level security follows the tenancy scope (agencies/row_level_security.py).
 RAPPORT_ROW_LEVEL_SECURITY = env_bool("RAPPORT_ROW_LEVEL_SECURITY", True)
+# The database role requests and tasks connect as (no SUPERUSER, no BYPASSRLS); `migrate`, run
+# as the maintenance role, grants it what it needs (agencies/database_roles.py).
+RAPPORT_DATABASE_APP_ROLE = env_str("RAPPORT_DATABASE_APP_ROLE", "rapport_app")

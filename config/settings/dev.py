@@ -1,5 +1,11 @@
-"""`make run`: the embedded default. SQLite, a file-based Celery broker and a file cache, so
-nothing but Python is needed. DATABASE_URL / REDIS_URL switch to PostgreSQL / Redis."""
+"""`make run`: the embedded default. A real PostgreSQL that the project starts itself
+(config/local_postgres.py, data in var/postgres/), a file-based Celery broker and a file cache,
+so nothing but Python is needed. `make run` (config/run.py) sets DATABASE_URL for every process
+it starts; DATABASE_URL / REDIS_URL point at any other PostgreSQL / Redis."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config import local_postgres
 
 from .base import *  # noqa: F403
 from .base import VAR_DIR
@@ -8,21 +14,14 @@ from .env import database_from_url, env_str
 DEBUG = True
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
-VAR_DIR.mkdir(exist_ok=True)
-DATABASES = {
-    "default": database_from_url(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+_database_url = env_str("DATABASE_URL", "") or local_postgres.running_url(VAR_DIR / "postgres")
+if not _database_url:
+    raise ImproperlyConfigured(
+        "No database: start the demo with `make run` (it starts PostgreSQL in var/postgres/), "
+        "or set DATABASE_URL."
     )
-}
-
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The web process, the worker and beat share one SQLite file: write-ahead logging lets
-    # readers carry on beside a writer, and writers queue (up to 20 s) instead of failing.
-    DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-    }
+DATABASES = {"default": database_from_url(_database_url, conn_max_age=60)}
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:

@@ -7,12 +7,18 @@ from .env import database_from_url, env_bool, env_int, env_list, env_str
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# The address in every link that goes out (https://rapport.example.org): no default here.
+SITE_URL = env_str("RAPPORT_SITE_URL").rstrip("/")
 
+# DATABASE_URL names the application role (no SUPERUSER, no BYPASSRLS); run `migrate` with
+# DATABASE_URL set to the maintenance role's URL instead (README, "Database roles"). Behind
+# PgBouncer in transaction pooling mode, also set DATABASE_DISABLE_SERVER_SIDE_CURSORS=true.
 DATABASES = {
     "default": database_from_url(
         env_str("DATABASE_URL"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
+        disable_server_side_cursors=env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False),
     )
 }
 REDIS_URL = env_str("REDIS_URL")

@@ -1,15 +1,13 @@
-"""`make test`: real PostgreSQL and real Redis on 127.0.0.1 (override with DATABASE_URL /
-REDIS_URL). pytest-django creates and drops the test database."""
+"""`make test`: the suite's own PostgreSQL and Redis, which tests/services.py starts before
+these settings are read (it sets DATABASE_URL, as the maintenance role, and REDIS_URL).
+pytest-django creates and drops the test database; the tests run as the application role
+(tests/conftest.py)."""
 
 from .base import *  # noqa: F403
 from .env import database_from_url, env_str
 
-DATABASES = {
-    "default": database_from_url(
-        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rapport")
-    )
-}
-REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/15")
+DATABASES = {"default": database_from_url(env_str("DATABASE_URL"))}
+REDIS_URL = env_str("REDIS_URL")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
