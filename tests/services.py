@@ -14,6 +14,7 @@ only these (postgres_restart, redis_stop, redis_start)."""
 import atexit
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+import psutil
 import pytest
 
 # Importing `config` (below) loads the Celery app, which defaults DJANGO_SETTINGS_MODULE to the
@@ -29,6 +31,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
 from config import local_postgres  # noqa: E402
 
+PREFIX = "rapport-test-"  # then the pid of the pytest process that owns the folder
 _state: dict = {}
 
 
@@ -41,9 +44,12 @@ def free_port() -> int:
 @pytest.hookimpl(wrapper=True)
 def pytest_load_initial_conftests(early_config, parser, args):
     """Before pytest-django sets Django up: start both, and point the settings at them."""
-    folder = Path(tempfile.mkdtemp(prefix="rapport-test-"))
+    leftovers_stop()
+    folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
     _state["folder"] = folder
     atexit.register(stop_all)
+    # A run ended by SIGTERM (a CI timeout, `kill`) cleans up as after Ctrl-C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     _state["postgres"] = server = local_postgres.start(folder / "postgres")
     local_postgres.roles_and_database_ensure(server)
     _state["redis_port"] = free_port()
@@ -55,6 +61,23 @@ def pytest_load_initial_conftests(early_config, parser, args):
 
 def pytest_unconfigure(config):
     stop_all()
+
+
+def leftovers_stop() -> None:
+    """Stop and remove what an earlier run killed by SIGKILL left behind: folders named after a
+    process that no longer exists."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        pid = folder.name.removeprefix(PREFIX).split("-", 1)[0]
+        if not pid.isdigit() or psutil.pid_exists(int(pid)):
+            continue
+        pgdata = folder / "postgres"
+        if (pgdata / "postmaster.pid").exists():
+            local_postgres.stop(local_postgres.start(pgdata))
+        redis_pid = folder / "redis.pid"
+        if redis_pid.exists() and psutil.pid_exists(pid := int(redis_pid.read_text())):
+            if psutil.Process(pid).name().startswith("redis-server"):
+                psutil.Process(pid).terminate()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def stop_all() -> None:
@@ -115,6 +138,7 @@ def redis_start() -> None:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    (_state["folder"] / "redis.pid").write_text(str(_state["redis"].pid))
     deadline = time.monotonic() + 30
     while not redis_up():
         if _state["redis"].poll() is not None or time.monotonic() > deadline:
