@@ -1,7 +1,5 @@
-"""The audit trail is append-only in the database itself: on PostgreSQL a trigger refuses every
-UPDATE and DELETE of agencies_auditevent, whoever asks (the application's role included).
-SQLite, the embedded default for `make run`, relies on the application, which never updates or
-deletes audit events (agencies.services.audit_record only inserts)."""
+"""The audit trail is append-only in the database itself: a trigger refuses every UPDATE and
+DELETE of agencies_auditevent, whoever asks (the application's role included)."""
 
 from django.db import migrations
 
@@ -25,13 +23,11 @@ DROP FUNCTION IF EXISTS rapport_audit_append_only();
 
 
 def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
+    schema_editor.execute(CREATE, params=None)
 
 
 def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
+    schema_editor.execute(DROP, params=None)
 
 
 class Migration(migrations.Migration):

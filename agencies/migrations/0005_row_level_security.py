@@ -27,8 +27,6 @@ def tenant_tables(apps) -> list[str]:
 
 
 def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     schema_editor.execute(FUNCTION, params=None)
     for table in tenant_tables(apps):
         schema_editor.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY', params=None)
@@ -41,8 +39,6 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for table in tenant_tables(apps):
         schema_editor.execute(f'DROP POLICY IF EXISTS rapport_agency_isolation ON "{table}"', params=None)
         schema_editor.execute(f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY', params=None)
