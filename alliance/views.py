@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -52,7 +53,9 @@ def checkin_link_create(request, agency_slug, participant_id):
 
 @require_POST
 def checkin_kiosk_start(request, agency_slug, participant_id):
-    """Hand the tablet over: a short-lived link opened right here, locked to the check-in."""
+    """Hand the tablet over: a short-lived link opened right here, locked to the check-in. The
+    staff session in this browser ends first: the tablet is the participant's now, and no
+    staff page opens on it again without signing in (the button says so)."""
     participant = _participant(request, participant_id)
     _checkin, raw_token = services.checkin_request_create(
         participant=participant,
@@ -61,6 +64,7 @@ def checkin_kiosk_start(request, agency_slug, participant_id):
         expires_in=timedelta(hours=1),
         request=request,
     )
+    logout(request)
     return redirect("checkin", token=raw_token)
 
 

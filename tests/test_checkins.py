@@ -327,6 +327,12 @@ def test_kiosk_locks_to_the_check_in_and_returns_to_a_neutral_screen(agency_a, p
     assert done.status_code == 302 and done["Location"] == "/c/done/"
     neutral = tablet.get("/c/done/")
     assert "hand the tablet back" in neutral.text and "Dee" not in neutral.text
+    # The staff session ended when the tablet was handed over: staff pages ask for a sign-in.
+    for path in ("/a/agency-a/participants/", f"/a/agency-a/participants/{participant.pk}/"):
+        staff_page = tablet.get(path)
+        assert staff_page.status_code == 302 and staff_page["Location"].startswith(
+            "/accounts/login/"
+        )
 
 
 def test_paper_check_in_is_marked_as_such(agency_a, peer_a, participant):

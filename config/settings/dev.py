@@ -3,7 +3,7 @@
 so nothing but Python is needed. `make run` (config/run.py) sets DATABASE_URL for every process
 it starts; DATABASE_URL / REDIS_URL point at any other PostgreSQL / Redis."""
 
-from django.core.exceptions import ImproperlyConfigured
+from urllib.parse import quote
 
 from config import local_postgres
 
@@ -15,12 +15,13 @@ DEBUG = True
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-_database_url = env_str("DATABASE_URL", "") or local_postgres.running_url(VAR_DIR / "postgres")
+# The server `make run` keeps in var/postgres/ (running or not: commands that need no database,
+# such as makemessages, work either way; the others need `make run` going).
+_pgdata = VAR_DIR / "postgres"
+_database_url = env_str("DATABASE_URL", "") or local_postgres.running_url(_pgdata)
 if not _database_url:
-    raise ImproperlyConfigured(
-        "No database: start the demo with `make run` (it starts PostgreSQL in var/postgres/), "
-        "or set DATABASE_URL."
-    )
+    _socket = quote(str(_pgdata), safe="")
+    _database_url = f"postgres://{local_postgres.APP_ROLE}@{_socket}/{local_postgres.DATABASE}"
 DATABASES = {"default": database_from_url(_database_url, conn_max_age=60)}
 
 REDIS_URL = env_str("REDIS_URL", "")

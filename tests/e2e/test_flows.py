@@ -451,3 +451,32 @@ def test_checkin_works_without_javascript(new_page, agency_a, peer):
     assert response.repair_choice == "peer_next_time"
     recorded = spanish("Got it. Your choice has been passed on.") or "Got it."
     assert recorded in person.locator("main").inner_text()
+
+
+def test_handing_the_tablet_over_ends_the_staff_session_on_it(new_page, agency_a, peer):
+    participant = make_participant(agency_a, peer=peer, preferred_name="Dee")
+    tablet = new_page()
+    sign_in(tablet, peer.user.email, TEST_PASSWORD)
+    tablet.goto(f"/a/{agency_a.slug}/participants/{participant.pk}/")
+    assert "signs you out of this browser" in tablet.locator("main").inner_text()
+    tablet.get_by_role("button", name="Start on this tablet").click()
+    tablet.wait_for_url(re.compile(r"/c/[^/]+/$"))
+    checkin_url = tablet.url
+    assert tablet.get_by_role("heading", level=1).inner_text().startswith("Hi Dee")
+
+    # The participant tries the staff pages from the tablet: each asks for a sign-in.
+    for path in ("/participants/", f"/participants/{participant.pk}/", "/alerts/"):
+        tablet.goto(f"/a/{agency_a.slug}{path}")
+        tablet.wait_for_url("**/accounts/login/**")
+        assert tablet.get_by_role("button", name="Sign in").is_visible()
+        assert "Dee" not in tablet.locator("main").inner_text()
+
+    tablet.goto(checkin_url)  # the check-in itself still works, once
+    items = tablet.locator("fieldset.item")
+    for n in range(items.count()):
+        items.nth(n).get_by_label("5", exact=True).check()
+    tablet.get_by_role("button", name="Send my answers").click()
+    tablet.wait_for_url("**/c/done/")
+    assert "hand the tablet back" in tablet.locator("main").inner_text()
+    tablet.goto(f"/a/{agency_a.slug}/participants/")
+    tablet.wait_for_url("**/accounts/login/**")
