@@ -3,6 +3,7 @@ from datetime import date
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -263,8 +264,17 @@ class ApiKey(TenantModel):
     The raw key is shown once when created; only its SHA-256 is stored (`token_hash`, found
     across agencies by `tenancy.find_by_token`). Revoking is immediate and final."""
 
+    class Access(models.TextChoices):
+        READ = "read", _("Read only")
+        READ_WRITE = "read_write", _("Read and write")
+
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(max_length=12, editable=False, help_text="Shown to tell keys apart.")
+    access = models.CharField(
+        _("access"), max_length=10, choices=Access.choices, default=Access.READ
+    )
+    # The API resources (agencies.api.resources.API_RESOURCES) the key may use; empty: all.
+    resources = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     token_hash = models.CharField(max_length=64, db_index=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -281,6 +291,13 @@ class ApiKey(TenantModel):
 
     def __str__(self):
         return f"API key #{self.pk} ({self.prefix}…)"
+
+    def allows(self, *, resource: str, writing: bool) -> bool:
+        """The key's scope: read-only keys only read; a key limited to resources uses only
+        those."""
+        if writing and self.access != self.Access.READ_WRITE:
+            return False
+        return not self.resources or resource in self.resources
 
     @property
     def is_active(self) -> bool:

@@ -146,6 +146,7 @@ class CheckInRequestFilter(filters.FilterSet):
 )
 class CheckInRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AgencyScopedViewSet):
     model = CheckInRequest
+    api_resource = "checkin-requests"
     serializer_class = CheckInRequestSerializer
     filterset_class = CheckInRequestFilter
     idempotency_redact = ("url",)
@@ -253,6 +254,7 @@ class CheckInResponseFilter(filters.FilterSet):
 )
 class CheckInResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AgencyScopedViewSet):
     model = CheckInResponse
+    api_resource = "checkin-responses"
     serializer_class = CheckInResponseSerializer
     filterset_class = CheckInResponseFilter
 
@@ -314,6 +316,7 @@ class InstrumentSerializer(serializers.ModelSerializer):
 )
 class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AgencyScopedViewSet):
     model = Instrument
+    api_resource = "instruments"
     serializer_class = InstrumentSerializer
 
     def scoped_queryset(self):
@@ -376,6 +379,7 @@ class AlertFilter(filters.FilterSet):
 )
 class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AgencyScopedViewSet):
     model = Alert
+    api_resource = "alerts"
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
 
@@ -510,6 +514,7 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Agency
     """Consistency commitments, with the ledger's state changes as actions."""
 
     model = Commitment
+    api_resource = "commitments"
     serializer_class = CommitmentSerializer
     filterset_class = CommitmentFilter
 
@@ -769,6 +774,7 @@ class GoalViewSet(
     portal. Steps are at /goals/{goal_pk}/steps/."""
 
     model = RecoveryGoal
+    api_resource = "goals"
     serializer_class = GoalSerializer
     filterset_class = GoalFilter
 
@@ -844,6 +850,7 @@ class GoalStepViewSet(
     them)."""
 
     model = GoalStep
+    api_resource = "goals"
     serializer_class = GoalStepSerializer
     pagination_class = GoalStepPagination
 

@@ -355,6 +355,7 @@ class ContactFilter(filters.FilterSet):
 )
 class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AgencyScopedViewSet):
     model = Participant
+    api_resource = "participants"
     serializer_class = ParticipantSerializer
     filterset_class = ParticipantFilter
 
@@ -506,6 +507,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, AgencyScope
     """Contacts of one participant: /participants/{participant_pk}/contacts/."""
 
     model = Contact
+    api_resource = "contacts"
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
 

@@ -305,11 +305,14 @@ def make_notification(membership, text="A check-in needs a look"):
         )
 
 
-def make_api_key(agency, name: str = "Integration"):
-    """An active API key of `agency`. Returns (key, raw key)."""
+def make_api_key(agency, name: str = "Integration", *, access="read_write", resources=()):
+    """An active API key of `agency`, read-write for every resource unless told. Returns
+    (key, raw key)."""
     from agencies.api.keys import api_key_create
 
-    return api_key_create(agency=agency, name=name, created_by=None)
+    return api_key_create(
+        agency=agency, name=name, created_by=None, access=access, resources=resources
+    )
 
 
 def api_client(raw_key: str | None = None, **headers):

@@ -454,14 +454,19 @@ def test_admin_creates_lists_and_revokes_keys_in_the_browser(
     assert peer_a_client.get(url).status_code == 403
     assert admin_a_client.get(url).status_code == 200
     assert admin_a_client.post(url, {"name": " "}).status_code == 400
-    created = admin_a_client.post(url, {"name": "Reports"})
+    created = admin_a_client.post(
+        url, {"name": "Reports", "access": "read", "resources": ["instruments", "alerts"]}
+    )
     assert created.status_code == 200
     raw = created.context["raw_key"]
     assert raw.encode() in created.content
+    assert "Read only" in created.text and "Check-in questions, Alerts" in created.text
     assert created["Cache-Control"].startswith("max-age=0")
     listing = admin_a_client.get(url)
     assert b"Reports" in listing.content and raw.encode() not in listing.content
+    assert "Read only" in listing.text and "Check-in questions, Alerts" in listing.text
     assert api_client(raw).get(f"{V1}/instruments/").status_code == 200
+    assert api_client(raw).get(f"{V1}/participants/").status_code == 403  # not its resource
     with agency_scope(agency_a):
         key = ApiKey.objects.get(name="Reports")
     revoked = admin_a_client.post(f"{url}{key.pk}/revoke/")

@@ -1,5 +1,6 @@
 """Writes for API keys. The raw key is returned once and never stored (only its SHA-256)."""
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.utils import timezone
@@ -9,14 +10,28 @@ from agencies.services import audit_record
 from agencies.tenancy import agency_scope, find_by_token
 from agencies.tokens import token_hash, token_new
 
+from .resources import API_RESOURCES
+
 KEY_PREFIX = "rk_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most once a minute
 
 
 def api_key_create(
-    *, agency: Agency, name: str, created_by: User | None, request=None
+    *,
+    agency: Agency,
+    name: str,
+    created_by: User | None,
+    access: str = ApiKey.Access.READ,
+    resources: Iterable[str] = (),
+    request=None,
 ) -> tuple[ApiKey, str]:
-    """Create a key for `agency`. Returns (key, raw key): show the raw key once, then forget it."""
+    """Create a key for `agency`, read-only unless `access` says read-write, for `resources`
+    (names from API_RESOURCES; none: every resource). Returns (key, raw key): show the raw key
+    once, then forget it."""
+    unknown = [name for name in resources if name not in API_RESOURCES]
+    if unknown or access not in ApiKey.Access.values:
+        raise ValueError(f"Unknown access {access!r} or resources {unknown}.")
+    resources = [name for name in API_RESOURCES if name in set(resources)]  # listed order
     raw, _hashed = token_new()
     raw = KEY_PREFIX + raw
     with agency_scope(agency):
@@ -26,6 +41,8 @@ def api_key_create(
             prefix=raw[:10],
             token_hash=token_hash(raw),
             created_by=created_by,
+            access=access,
+            resources=resources,
         )
         audit_record(
             agency=agency, actor=created_by, action="api_key.created", target=key, request=request

@@ -13,6 +13,7 @@ from agencies.decorators import agency_role_required
 from agencies.models import ApiKey, Role
 
 from .keys import api_key_create, api_key_revoke
+from .resources import API_RESOURCES
 
 ADMIN_ONLY = agency_role_required(Role.ADMIN)
 
@@ -22,6 +23,23 @@ class ApiKeyForm(forms.Form):
         label=gettext_lazy("Name"),
         max_length=100,
         help_text=gettext_lazy("Which system uses it, e.g. “EHR nightly sync”."),
+    )
+
+    access = forms.ChoiceField(
+        label=gettext_lazy("Access"),
+        choices=ApiKey.Access.choices,
+        initial=ApiKey.Access.READ,
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy("Read only, unless the system must also write."),
+    )
+    resources = forms.MultipleChoiceField(
+        label=gettext_lazy("What it may use"),
+        choices=list(API_RESOURCES.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy(
+            "Tick only what the system needs; with none ticked it may use everything."
+        ),
     )
 
     def clean_name(self):
@@ -40,21 +58,32 @@ def api_key_list(request, agency_slug):
         key, raw = api_key_create(
             agency=request.agency,
             name=form.cleaned_data["name"],
+            access=form.cleaned_data["access"],
+            resources=form.cleaned_data["resources"],
             created_by=request.user,
             request=request,
         )
         # Shown this once; only its hash is kept.
+        (key,) = _with_resource_labels([key])
         return render(request, "agencies/api_keys/created.html", {"key": key, "raw_key": raw})
     return render(
         request,
         "agencies/api_keys/list.html",
         {
-            "keys": ApiKey.objects.select_related("created_by"),
+            "keys": _with_resource_labels(ApiKey.objects.select_related("created_by")),
             "form": form,
             "docs_url": reverse("api-docs"),
         },
         status=400 if form.is_bound and form.errors else 200,
     )
+
+
+def _with_resource_labels(keys) -> list[ApiKey]:
+    """The keys, each with the names of the resources it may use (empty: all of them)."""
+    keys = list(keys)
+    for key in keys:
+        key.resource_labels = [API_RESOURCES[name] for name in key.resources]
+    return keys
 
 
 @ADMIN_ONLY

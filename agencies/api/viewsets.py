@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework import exceptions
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
@@ -32,6 +33,7 @@ from agencies.services import audit_record
 from agencies.tenancy import ScopeError, agency_scope
 
 from .errors import AgencyRequired, Conflict
+from .resources import API_RESOURCES
 from .schema import AGENCY_HEADER, IDEMPOTENCY_HEADER
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -48,6 +50,9 @@ class _Replay(Exception):
 class AgencyScopedViewSet(GenericViewSet):
     lookup_value_converter = "int"
     model = None  # the tenant model listed (for the OpenAPI schema only)
+    # Which API resource this endpoint serves (agencies/api/resources.py): what an API key's
+    # scope names. Every endpoint declares one.
+    api_resource = ""
     # Response fields never written to the idempotency table (a raw link token, say): a replay
     # answers null for them.
     idempotency_redact: tuple[str, ...] = ()
@@ -64,6 +69,23 @@ class AgencyScopedViewSet(GenericViewSet):
                     f"{cls.__name__} overrides {name}(): define scoped_queryset() instead "
                     "(or dangerously_get_queryset() for a reviewed exception)."
                 )
+
+    # API key scope --------------------------------------------------------------------------
+
+    def _key_scope_check(self, key: ApiKey, request) -> None:
+        """A read-only key may not write; a key limited to some resources uses only those."""
+        if self.api_resource not in API_RESOURCES:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}.api_resource must name one of API_RESOURCES."
+            )
+        writing = request.method not in SAFE_METHODS
+        if key.allows(resource=self.api_resource, writing=writing):
+            return
+        if writing and key.access != ApiKey.Access.READ_WRITE:
+            raise exceptions.PermissionDenied("This API key is read-only.", code="read_only_key")
+        raise exceptions.PermissionDenied(
+            f"This API key may not use {self.api_resource}.", code="resource_not_allowed"
+        )
 
     # Tenancy --------------------------------------------------------------------------------
 
@@ -102,6 +124,7 @@ class AgencyScopedViewSet(GenericViewSet):
     def _resolve_agency(self, request):
         if isinstance(request.auth, ApiKey):
             self.api_key = request.auth
+            self._key_scope_check(request.auth, request)
             return request.auth.agency, None
         user = request.user
         slug = request.headers.get(AGENCY_HEADER, "").strip()
