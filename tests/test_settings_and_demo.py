@@ -21,9 +21,9 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "x" * 64 + "-a-long-random-production-secret-for-the-check",
     "DJANGO_ALLOWED_HOSTS": "rapport.example.org",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://rapport.example.org",
-    "DATABASE_URL": "postgres://rapport_app@127.0.0.1:5432/rapport",
+    "DATABASE_URL": "postgres://rapport_app@db.rapport.invalid:5432/rapport",  # never reached
     "RAPPORT_SITE_URL": "https://rapport.example.org",
-    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "REDIS_URL": "redis://cache.rapport.invalid:6379/0",
 }
 
 

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -71,10 +72,19 @@ def new_page(browser, live_server):
 
     The test fails afterwards if the browser reported an error on any page: a Content Security
     Policy violation (an inline style or script the policy blocked) or a resource that failed."""
+    with browser_pages(browser, base_url=live_server.url) as make:
+        yield make
+
+
+@contextmanager
+def browser_pages(browser, *, base_url: str | None, expected_statuses=(404,)):
+    """The factory behind `new_page`: pages in fresh contexts on base_url (a page may name
+    another), closed at the end; then it fails if the browser reported an error, other than
+    a resource answering one of expected_statuses (error pages answer 4xx on purpose)."""
     contexts, errors = [], []
 
     def make(**context_options):
-        options = {"viewport": DESKTOP, "base_url": live_server.url, **context_options}
+        options = {"viewport": DESKTOP, "base_url": base_url, **context_options}
         context = browser.new_context(**options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
@@ -90,8 +100,8 @@ def new_page(browser, live_server):
     yield make
     for context in contexts:
         context.close()
-    # Error pages are expected to answer 4xx; the browser logs that as a failed resource.
-    errors = [e for e in errors if "the server responded with a status of 404" not in e]
+    expected = "|".join(str(status) for status in expected_statuses)
+    errors = [e for e in errors if not re.search(rf"status of ({expected})\b", e)]
     assert not errors, "The browser reported errors:\n" + "\n".join(errors)
 
 

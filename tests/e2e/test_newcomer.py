@@ -22,7 +22,7 @@ import pytest
 from config import local_postgres
 from tests.services import free_port
 
-from .conftest import DESKTOP, PHONE, ROOT, TIMEOUT_MS, sign_in
+from .conftest import PHONE, ROOT, browser_pages, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -180,31 +180,10 @@ def make_run():
 
 @pytest.fixture
 def open_page(browser):
-    """Factory: a page in a fresh browser context on base_url; the test fails afterwards if the
-    browser reported an error (as tests/e2e/conftest.py's new_page, without the live server)."""
-    contexts, errors = [], []
-
-    def make(base_url: str, **context_options):
-        context = browser.new_context(
-            **{"viewport": DESKTOP, "base_url": base_url, **context_options}
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on(
-            "console",
-            lambda message: (
-                message.type == "error" and errors.append(f"{page.url}: {message.text}")
-            ),
-        )
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    # A used check-in link answers 410 on purpose; the browser logs that as a failed resource.
-    errors = [e for e in errors if not re.search(r"status of (404|410)\b", e)]
-    assert not errors, "The browser reported errors:\n" + "\n".join(errors)
+    """Factory: a page on the make-run address (as `new_page`, without the live server); a
+    used check-in link answers 410 on purpose."""
+    with browser_pages(browser, base_url=None, expected_statuses=(404, 410)) as make:
+        yield lambda base_url, **options: make(base_url=base_url, **options)
 
 
 def next_minute_at_least_20_s_away(after: timedelta = timedelta()) -> datetime:
