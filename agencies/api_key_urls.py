@@ -1,10 +1,11 @@
 """API key pages of one agency (admins), under /a/<agency_slug>/api-keys/."""
 
-from django.urls import path
-
+from .access import ADMINS, agency_path
 from .api import pages
 
 urlpatterns = [
-    path("", pages.api_key_list, name="api_key_list"),
-    path("<int:key_id>/revoke/", pages.api_key_revoke_view, name="api_key_revoke"),
+    agency_path("", pages.api_key_list, name="api_key_list", roles=ADMINS),
+    agency_path(
+        "<int:key_id>/revoke/", pages.api_key_revoke_view, name="api_key_revoke", roles=ADMINS
+    ),
 ]

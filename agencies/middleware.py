@@ -8,11 +8,13 @@ from allauth.usersessions.models import UserSession
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .access import access_of
 from .models import Role
 from .selectors import agency_membership_for
 from .tenancy import agency_scope
@@ -74,6 +76,9 @@ class AgencyMiddleware:
     (which also tells, from the same query, whether the user has other agencies to switch to)
     and opens the agency scope for the rest of the request, template rendering included, so
     every query on a tenant model in the view sees only this agency.
+
+    Which members may use the page is declared on its route (agencies/access.py); a view here
+    without that declaration is a wiring mistake, refused before anything else.
     """
 
     def __init__(self, get_response):
@@ -91,6 +96,8 @@ class AgencyMiddleware:
         slug = view_kwargs.get("agency_slug")
         if slug is None:
             return None
+        if access_of(view_func) is None:
+            raise ImproperlyConfigured(f"{request.path_info}: declare it with agency_path().")
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         found = agency_membership_for(user=request.user, slug=slug, note_other_agencies=True)

@@ -10,12 +10,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import selectors, services
-from .decorators import agency_role_required
 from .forms import AgencySettingsForm, InvitationForm, NewStaffAccountForm, RoleForm
-from .models import Invitation, Membership, Role
+from .models import Invitation, Membership
 from .tenancy import agency_scope, find_by_token
-
-ADMIN_ONLY = agency_role_required(Role.ADMIN)
 
 
 @require_GET
@@ -38,7 +35,6 @@ def home(request):
 # Staff management (agency admins) ------------------------------------------------------------
 
 
-@ADMIN_ONLY
 def staff_list(request, agency_slug):
     return render(
         request,
@@ -51,7 +47,6 @@ def staff_list(request, agency_slug):
     )
 
 
-@ADMIN_ONLY
 @require_http_methods(["GET", "POST"])
 def staff_invite(request, agency_slug):
     form = InvitationForm(request.POST or None)
@@ -82,7 +77,6 @@ def staff_invite(request, agency_slug):
     )
 
 
-@ADMIN_ONLY
 @require_http_methods(["GET", "POST"])
 def staff_edit(request, agency_slug, membership_id):
     membership = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id)
@@ -108,7 +102,6 @@ def staff_edit(request, agency_slug, membership_id):
     )
 
 
-@ADMIN_ONLY
 @require_http_methods(["GET", "POST"])
 def staff_deactivate(request, agency_slug, membership_id):
     membership = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id)
@@ -131,7 +124,6 @@ def staff_deactivate(request, agency_slug, membership_id):
     )
 
 
-@ADMIN_ONLY
 @require_POST
 def invitation_revoke(request, agency_slug, invitation_id):
     invitation = get_object_or_404(Invitation, pk=invitation_id)
@@ -140,7 +132,6 @@ def invitation_revoke(request, agency_slug, invitation_id):
     return redirect("staff_list", agency_slug=request.agency.slug)
 
 
-@ADMIN_ONLY
 @require_http_methods(["GET", "POST"])
 def agency_settings(request, agency_slug):
     form = AgencySettingsForm(request.POST or None, instance=request.agency)

@@ -8,7 +8,6 @@ through alliance/goals.py."""
 from datetime import timedelta
 
 from django.conf import settings
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -17,13 +16,14 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from agencies.access import EVERY_ROLE
 from agencies.api.errors import Conflict
 from agencies.api.filters import DateTimeFilter, IdFilter
 from agencies.api.pagination import IdCursorPagination
 from agencies.api.schema import api_doc
 from agencies.api.viewsets import AgencyScopedViewSet
 from agencies.models import Membership
-from participants.api import form_errors
+from participants.api import ParticipantInReachField, form_errors
 
 from . import commitments, goals, services
 from .goal_forms import STEP_MAX, WORDS_MAX, GoalForm, StepForm
@@ -96,7 +96,7 @@ class CheckInRequestCreatedSerializer(CheckInRequestSerializer):
 
 
 class CheckInRequestCreateSerializer(serializers.Serializer):
-    participant = serializers.IntegerField(min_value=1)
+    participant = ParticipantInReachField()
     channel = serializers.ChoiceField(
         choices=API_CHANNEL_CHOICES,
         default=Channel.LINK,
@@ -113,8 +113,6 @@ class CheckInRequestCreateSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        view = self.context["view"]
-        attrs["participant"] = view.visible_participant(attrs["participant"])
         if "instrument" in attrs:
             instrument = Instrument.objects.filter(pk=attrs["instrument"]).first()
             if instrument is None:
@@ -150,9 +148,16 @@ class CheckInRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ag
     serializer_class = CheckInRequestSerializer
     filterset_class = CheckInRequestFilter
     idempotency_redact = ("url",)
+    participant_field = "participant"
+    action_roles = {
+        "list": EVERY_ROLE,
+        "retrieve": EVERY_ROLE,
+        "create": EVERY_ROLE,
+        "revoke": EVERY_ROLE,
+    }
 
     def scoped_queryset(self):
-        return self.of_visible_participants(CheckInRequest.objects.all())
+        return CheckInRequest.objects.all()
 
     @api_doc(
         summary="Create a check-in request; the response carries its link, once",
@@ -257,9 +262,11 @@ class CheckInResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, A
     api_resource = "checkin-responses"
     serializer_class = CheckInResponseSerializer
     filterset_class = CheckInResponseFilter
+    participant_field = "participant"
+    action_roles = {"list": EVERY_ROLE, "retrieve": EVERY_ROLE}
 
     def scoped_queryset(self):
-        return self.of_visible_participants(CheckInResponse.objects.all())
+        return CheckInResponse.objects.all()
 
 
 # Instruments ---------------------------------------------------------------------------------
@@ -318,6 +325,8 @@ class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Agency
     model = Instrument
     api_resource = "instruments"
     serializer_class = InstrumentSerializer
+    participant_field = None  # the agency's questions, nobody's record
+    action_roles = {"list": EVERY_ROLE, "retrieve": EVERY_ROLE}
 
     def scoped_queryset(self):
         return Instrument.objects.prefetch_related("items")
@@ -382,9 +391,16 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AgencyScope
     api_resource = "alerts"
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
+    participant_field = "participant"
+    action_roles = {
+        "list": EVERY_ROLE,
+        "retrieve": EVERY_ROLE,
+        "acknowledge": EVERY_ROLE,
+        "resolve": EVERY_ROLE,
+    }
 
     def scoped_queryset(self):
-        return self.of_visible_participants(Alert.objects.all())
+        return Alert.objects.all()
 
     @api_doc(
         summary="Acknowledge an open alert", request=None, response=AlertSerializer, codes=(404,)
@@ -453,7 +469,7 @@ class CommitmentSerializer(serializers.ModelSerializer):
 
 
 class CommitmentCreateSerializer(serializers.Serializer):
-    participant = serializers.IntegerField(min_value=1)
+    participant = ParticipantInReachField()
     promised_by = serializers.ChoiceField(choices=ProposedBy.choices, default=ProposedBy.STAFF)
     staff = serializers.IntegerField(
         min_value=1,
@@ -470,7 +486,6 @@ class CommitmentCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         view = self.context["view"]
-        attrs["participant"] = view.visible_participant(attrs["participant"])
         staff = view.membership
         if "staff" in attrs:
             staff = Membership.objects.filter(pk=attrs["staff"], is_active=True).first()
@@ -517,11 +532,19 @@ class CommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Agency
     api_resource = "commitments"
     serializer_class = CommitmentSerializer
     filterset_class = CommitmentFilter
+    participant_field = "participant"
+    action_roles = {
+        "list": EVERY_ROLE,
+        "retrieve": EVERY_ROLE,
+        "create": EVERY_ROLE,
+        "kept": EVERY_ROLE,
+        "missed": EVERY_ROLE,
+        "cancel": EVERY_ROLE,
+        "renegotiate": EVERY_ROLE,
+    }
 
     def scoped_queryset(self):
-        return self.of_visible_participants(
-            Commitment.objects.prefetch_related("events").order_by("due_at", "id")
-        )
+        return Commitment.objects.prefetch_related("events").order_by("due_at", "id")
 
     @api_doc(
         summary="Record a commitment (its reminders are scheduled)",
@@ -656,7 +679,7 @@ class GoalSerializer(serializers.ModelSerializer):
 
 
 class GoalCreateSerializer(serializers.Serializer):
-    participant = serializers.IntegerField(min_value=1)
+    participant = ParticipantInReachField()
     words = serializers.CharField(
         max_length=WORDS_MAX, help_text="The goal, in the participant's own words."
     )
@@ -669,7 +692,6 @@ class GoalCreateSerializer(serializers.Serializer):
     review_on = serializers.DateField(required=False, allow_null=True, default=None)
 
     def validate(self, attrs):
-        attrs["participant"] = self.context["view"].visible_participant(attrs["participant"])
         _valid_by_goal_form({**attrs, "status": GoalStatus.ACTIVE}, self.context["agency"])
         return attrs
 
@@ -753,14 +775,10 @@ class GoalFilter(filters.FilterSet):
 
 
 class GoalWrites:
-    """What goal and step endpoints share: the actor's audit label, and goals this caller may
-    reach."""
+    """What goal and step endpoints share: the actor's audit label."""
 
     def actor_label(self) -> str:
         return f"api-key:{self.api_key.pk}" if self.api_key is not None else ""
-
-    def visible_goals(self):
-        return self.of_visible_participants(RecoveryGoal.objects.all())
 
 
 @extend_schema_view(
@@ -777,9 +795,16 @@ class GoalViewSet(
     api_resource = "goals"
     serializer_class = GoalSerializer
     filterset_class = GoalFilter
+    participant_field = "participant"
+    action_roles = {
+        "list": EVERY_ROLE,
+        "retrieve": EVERY_ROLE,
+        "create": EVERY_ROLE,
+        "partial_update": EVERY_ROLE,
+    }
 
     def scoped_queryset(self):
-        return self.visible_goals().prefetch_related("steps").order_by("-created_at", "-id")
+        return RecoveryGoal.objects.prefetch_related("steps").order_by("-created_at", "-id")
 
     def _read(self, goal, status_code=status.HTTP_200_OK):
         fresh = RecoveryGoal.objects.prefetch_related("steps").get(pk=goal.pk)
@@ -853,11 +878,16 @@ class GoalStepViewSet(
     api_resource = "goals"
     serializer_class = GoalStepSerializer
     pagination_class = GoalStepPagination
+    participant_field = "goal__participant"
+    action_roles = {
+        "list": EVERY_ROLE,
+        "retrieve": EVERY_ROLE,
+        "create": EVERY_ROLE,
+        "partial_update": EVERY_ROLE,
+    }
 
     def goal(self) -> RecoveryGoal:
-        if not hasattr(self, "_goal"):
-            self._goal = get_object_or_404(self.visible_goals(), pk=self.kwargs["goal_pk"])
-        return self._goal
+        return self.parent(RecoveryGoal.objects.all(), "goal_pk")
 
     def scoped_queryset(self):
         return GoalStep.objects.filter(goal=self.goal())

@@ -1,5 +1,7 @@
 """Staff pages for commitments, the outbox, notifications and reminder preferences, and the
-participant's one-tap follow-through link."""
+participant's one-tap follow-through link. The participant and the commitment of a staff page
+come from its route (alliance/commitment_urls.py, agencies/access.py), found through the
+caseload rule."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -9,11 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from agencies.access import in_caseload
 from agencies.submissions import stores_once
 from agencies.tenancy import agency_scope, find_by_token
 from participants.models import CulturalProfile
-from participants.selectors import participants_visible_to
-from participants.services import participant_viewed
 
 from . import commitments as service
 from .commitment_forms import CheckInScheduleForm, CommitmentForm, RenegotiateForm
@@ -32,17 +33,9 @@ from .models import (
 from .schedules import checkin_schedule_set
 
 
-def _participant(request, participant_id):
-    return get_object_or_404(
-        participants_visible_to(request.membership).select_related("assigned_peer__user"),
-        pk=participant_id,
-    )
-
-
 @require_http_methods(["GET", "POST"])
 @stores_once
-def participant_commitments(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id)
+def participant_commitments(request, agency_slug, participant):
     form = CommitmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         staff = request.membership if form.cleaned_data["promised_by"] == ProposedBy.STAFF else None
@@ -60,10 +53,6 @@ def participant_commitments(request, agency_slug, participant_id):
             "participant_commitments",
             agency_slug=request.agency.slug,
             participant_id=participant.pk,
-        )
-    if request.method == "GET":
-        participant_viewed(
-            participant=participant, actor=request.user, what="commitments", request=request
         )
     schedule = CheckInSchedule.objects.filter(participant=participant, is_active=True).first()
     return render(
@@ -90,18 +79,8 @@ def participant_commitments(request, agency_slug, participant_id):
     )
 
 
-def _commitment(request, commitment_id) -> Commitment:
-    return get_object_or_404(
-        Commitment.objects.select_related("agency", "participant", "staff__user").filter(
-            participant__in=participants_visible_to(request.membership)
-        ),
-        pk=commitment_id,
-    )
-
-
 @require_POST
-def commitment_close(request, agency_slug, commitment_id):
-    commitment = _commitment(request, commitment_id)
+def commitment_close(request, agency_slug, commitment):
     outcome = request.POST.get("outcome")
     if outcome not in (CommitmentStatus.KEPT, CommitmentStatus.MISSED, CommitmentStatus.CANCELLED):
         messages.error(request, _("Choose kept, missed or cancelled."))
@@ -121,8 +100,7 @@ def commitment_close(request, agency_slug, commitment_id):
 
 @require_http_methods(["GET", "POST"])
 @stores_once
-def commitment_renegotiate(request, agency_slug, commitment_id):
-    commitment = _commitment(request, commitment_id)
+def commitment_renegotiate(request, agency_slug, commitment):
     form = RenegotiateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -150,8 +128,7 @@ def commitment_renegotiate(request, agency_slug, commitment_id):
 
 
 @require_POST
-def checkin_schedule(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id)
+def checkin_schedule(request, agency_slug, participant):
     form = CheckInScheduleForm(request.POST)
     if form.is_valid():
         checkin_schedule_set(
@@ -179,9 +156,9 @@ def outbox(request, agency_slug):
         "-due_at", "-id"
     )
     if not request.membership.sees_whole_agency:
-        rows = rows.filter(
-            participant__in=participants_visible_to(request.membership)
-        ) | rows.filter(membership=request.membership)
+        rows = in_caseload(rows, request.membership, "participant") | rows.filter(
+            membership=request.membership
+        )
     status = request.GET.get("status", "")
     if status in DeliveryStatus.values:
         rows = rows.filter(status=status)

@@ -1,32 +1,21 @@
-"""Staff pages for a participant's goals. The participant is reached only through
-`participants_visible_to(request.membership)`, and each goal and step through that participant,
-so a peer asking about someone outside their caseload, or anyone about another agency's goal,
-gets 404. Changes are POSTs through alliance/goals.py."""
+"""Staff pages for a participant's goals. The participant comes from the route
+(alliance/goal_urls.py, agencies/access.py), found through the caseload rule, and each goal and
+step is looked up through that participant, so a peer asking about someone outside their
+caseload, or anyone about another agency's goal, gets 404. Changes are POSTs through
+alliance/goals.py."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from participants.selectors import participants_visible_to
-from participants.services import participant_viewed
-
 from . import goals
 from .goal_forms import GoalForm, StepForm, StepToggleForm
-from .models import GoalStatus, GoalStep, RecoveryGoal
-
-
-def _participant(request, participant_id: int, *, viewed: str | None = None):
-    participant = get_object_or_404(participants_visible_to(request.membership), pk=participant_id)
-    if viewed and request.method == "GET":
-        participant_viewed(
-            participant=participant, actor=request.user, what=viewed, request=request
-        )
-    return participant
+from .models import GoalStatus, RecoveryGoal
 
 
 def _goal(participant, goal_id: int) -> RecoveryGoal:
-    return get_object_or_404(RecoveryGoal, pk=goal_id, participant=participant)
+    return get_object_or_404(participant.goals, pk=goal_id)
 
 
 def _to_list(request, participant):
@@ -38,8 +27,7 @@ def _status(form) -> int:
 
 
 @require_GET
-def goal_list(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id, viewed="goals")
+def goal_list(request, agency_slug, participant):
     return render(
         request,
         "alliance/goals/goal_list.html",
@@ -51,8 +39,7 @@ def goal_list(request, agency_slug, participant_id):
 
 
 @require_http_methods(["GET", "POST"])
-def goal_create(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id)
+def goal_create(request, agency_slug, participant):
     form = GoalForm(
         request.POST or None, initial={"status": GoalStatus.ACTIVE}, today=request.agency.today()
     )
@@ -71,8 +58,7 @@ def goal_create(request, agency_slug, participant_id):
 
 
 @require_http_methods(["GET", "POST"])
-def goal_edit(request, agency_slug, participant_id, goal_id):
-    participant = _participant(request, participant_id, viewed="goal")
+def goal_edit(request, agency_slug, participant, goal_id):
     goal = _goal(participant, goal_id)
     form = GoalForm(
         request.POST or None, initial=GoalForm.initial_for(goal), today=request.agency.today()
@@ -99,8 +85,7 @@ def goal_edit(request, agency_slug, participant_id, goal_id):
 
 
 @require_http_methods(["GET", "POST"])
-def goal_step_add(request, agency_slug, participant_id, goal_id):
-    participant = _participant(request, participant_id)
+def goal_step_add(request, agency_slug, participant, goal_id):
     goal = _goal(participant, goal_id)
     form = StepForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -118,10 +103,9 @@ def goal_step_add(request, agency_slug, participant_id, goal_id):
 
 
 @require_POST
-def goal_step_toggle(request, agency_slug, participant_id, goal_id, step_id):
-    participant = _participant(request, participant_id)
+def goal_step_toggle(request, agency_slug, participant, goal_id, step_id):
     goal = _goal(participant, goal_id)
-    step = get_object_or_404(GoalStep.objects.select_related("goal"), pk=step_id, goal=goal)
+    step = get_object_or_404(goal.steps.select_related("goal"), pk=step_id)
     form = StepToggleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Nothing was changed. Please try again."))

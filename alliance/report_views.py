@@ -1,9 +1,9 @@
 """Staff pages for check-in trends, the supervisor dashboard and exports.
 
-A participant (or one of their responses) is reached only through
-`participants_visible_to(request.membership)`: another agency's, or, for a peer, someone
-outside their caseload, is 404. Every GET that shows a participant's check-ins writes one
-audit event; the CSV export writes one agency-level event.
+Who may use each page, and the participant (or one of their responses) a page shows, come from
+its route (alliance/report_urls.py, agencies/access.py): another agency's, or, for a peer,
+someone outside their caseload, is 404. Every GET that shows a participant's check-ins writes
+one audit event (declared on the route); the CSV export writes one agency-level event.
 """
 
 import csv
@@ -13,22 +13,17 @@ from datetime import UTC, date
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
-from agencies.decorators import agency_role_required
-from agencies.models import Role
 from agencies.services import audit_record
-from participants.selectors import participants_visible_to
-from participants.services import participant_viewed
 
 from . import charts, reports
-from .models import Channel, CheckInResponse, Practice
+from .models import Channel, Practice
 
-SUPERVISORS = agency_role_required(Role.ADMIN, Role.SUPERVISOR)
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
 
@@ -128,17 +123,9 @@ def _percent(value) -> str:
 
 
 @require_safe
-def participant_checkins(request, agency_slug, participant_id):
+def participant_checkins(request, agency_slug, participant):
     """Total and per-practice scores over time (inline SVG), a table of every response with
     the participant's free text, and the list of check-in requests."""
-    participant = get_object_or_404(
-        participants_visible_to(request.membership).select_related("assigned_peer__user"),
-        pk=participant_id,
-    )
-    if request.method == "GET":
-        participant_viewed(
-            participant=participant, actor=request.user, what="checkins", request=request
-        )
     trend = reports.participant_trend(participant, language=request.LANGUAGE_CODE)
     threshold = request.agency.alert_total_below_percent
     series = [(row.response.submitted_at, row.response.percent) for row in trend.rows]
@@ -205,7 +192,6 @@ def participant_checkins(request, agency_slug, participant_id):
 
 
 @require_safe
-@SUPERVISORS
 def alliance_dashboard(request, agency_slug):
     """Response rate, scores and their distribution, unresolved alerts and a per-peer summary
     for a period. A constant number of queries (see alliance/reports.py)."""
@@ -259,7 +245,6 @@ def _csv_number(value) -> str:
 
 
 @require_safe
-@SUPERVISORS
 def responses_csv(request, agency_slug):
     """Every response submitted in the period, one row each, participants by internal id only
     (docs/decisions.md). Built in full here, inside the agency scope, not streamed."""
@@ -305,22 +290,9 @@ def responses_csv(request, agency_slug):
 
 
 @require_safe
-def response_fhir(request, agency_slug, response_id):
+def response_fhir(request, agency_slug, checkin_response):
     """One response as a FHIR R4 QuestionnaireResponse, for staff who may see the
     participant."""
-    checkin_response = get_object_or_404(
-        CheckInResponse.objects.filter(
-            participant__in=participants_visible_to(request.membership)
-        ).select_related("instrument", "participant"),
-        pk=response_id,
-    )
-    if request.method == "GET":
-        participant_viewed(
-            participant=checkin_response.participant,
-            actor=request.user,
-            what="fhir",
-            request=request,
-        )
     body = json.dumps(reports.fhir_questionnaire_response(checkin_response), ensure_ascii=False)
     response = HttpResponse(body, content_type="application/fhir+json; charset=utf-8")
     response["Cache-Control"] = "no-store"

@@ -1,5 +1,7 @@
-"""Staff pages for check-in links and alerts. Participants are reached only through
-`participants_visible_to`, so alerts and links of someone a member may not see are 404."""
+"""Staff pages for check-in links and alerts. The participant and the alert come from the route
+(alliance/urls.py, agencies/access.py), found through the caseload rule, so alerts and links of
+someone a member may not see are 404; a check-in request is looked up through its
+participant."""
 
 from datetime import timedelta
 
@@ -12,21 +14,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from agencies.access import in_caseload
 from agencies.submissions import stores_once
-from participants.selectors import participants_visible_to
-from participants.services import participant_viewed
 
 from . import services
 from .forms import AlertResolveForm, CheckInForm
-from .models import Alert, AlertStatus, Channel, CheckInRequest, CheckInResponse, InstrumentItem
+from .models import Alert, AlertStatus, Channel, CheckInResponse, InstrumentItem
 from .repair import suggestions_for
 from .selectors import instrument_items
 
 ALERTS_PAGE_SIZE = 25
-
-
-def _participant(request, participant_id):
-    return get_object_or_404(participants_visible_to(request.membership), pk=participant_id)
 
 
 def _link(token: str) -> str:
@@ -34,9 +31,8 @@ def _link(token: str) -> str:
 
 
 @require_POST
-def checkin_link_create(request, agency_slug, participant_id):
+def checkin_link_create(request, agency_slug, participant):
     """A link for staff to copy and pass on. Shown once; only its hash is kept."""
-    participant = _participant(request, participant_id)
     checkin, raw_token = services.checkin_request_create(
         participant=participant, channel=Channel.LINK, created_by=request.user, request=request
     )
@@ -52,11 +48,10 @@ def checkin_link_create(request, agency_slug, participant_id):
 
 
 @require_POST
-def checkin_kiosk_start(request, agency_slug, participant_id):
+def checkin_kiosk_start(request, agency_slug, participant):
     """Hand the tablet over: a short-lived link opened right here, locked to the check-in. The
     staff session in this browser ends first: the tablet is the participant's now, and no
     staff page opens on it again without signing in (the button says so)."""
-    participant = _participant(request, participant_id)
     _checkin, raw_token = services.checkin_request_create(
         participant=participant,
         channel=Channel.KIOSK,
@@ -69,9 +64,8 @@ def checkin_kiosk_start(request, agency_slug, participant_id):
 
 
 @require_POST
-def checkin_request_revoke(request, agency_slug, participant_id, request_id):
-    participant = _participant(request, participant_id)
-    checkin = get_object_or_404(CheckInRequest, pk=request_id, participant=participant)
+def checkin_request_revoke(request, agency_slug, participant, request_id):
+    checkin = get_object_or_404(participant.checkin_requests, pk=request_id)
     if services.checkin_request_revoke(checkin=checkin, revoked_by=request.user, request=request):
         messages.success(request, _("Link revoked."))
     return redirect(
@@ -81,9 +75,8 @@ def checkin_request_revoke(request, agency_slug, participant_id, request_id):
 
 @require_http_methods(["GET", "POST"])
 @stores_once
-def checkin_paper_enter(request, agency_slug, participant_id):
+def checkin_paper_enter(request, agency_slug, participant):
     """Enter a check-in the participant filled in on paper (stored as channel 'paper')."""
-    participant = _participant(request, participant_id)
     instrument = services.instrument_default()
     items = instrument_items(agency_id=request.agency.pk, instrument_id=instrument.pk)
     form = CheckInForm(
@@ -122,13 +115,9 @@ def checkin_paper_enter(request, agency_slug, participant_id):
 # Alerts ------------------------------------------------------------------------------------
 
 
-def _alerts_visible(request):
-    return Alert.objects.filter(participant__in=participants_visible_to(request.membership))
-
-
 def alert_list(request, agency_slug):
     show = request.GET.get("show", "open")
-    alerts = _alerts_visible(request).select_related(
+    alerts = in_caseload(Alert.objects.all(), request.membership, "participant").select_related(
         "participant", "response", "participant__assigned_peer__user"
     )
     if show != "all":
@@ -137,16 +126,7 @@ def alert_list(request, agency_slug):
     return render(request, "alliance/alert_list.html", {"page": page, "show": show})
 
 
-def alert_detail(request, agency_slug, alert_id):
-    alert = get_object_or_404(
-        _alerts_visible(request).select_related(
-            "participant", "response", "acknowledged_by", "resolved_by"
-        ),
-        pk=alert_id,
-    )
-    participant_viewed(
-        participant=alert.participant, actor=request.user, what="alert", request=request
-    )
+def alert_detail(request, agency_slug, alert):
     free_text = []
     if alert.response:
         items = InstrumentItem.objects.filter(
@@ -170,17 +150,13 @@ def alert_detail(request, agency_slug, alert_id):
 
 
 @require_POST
-def alert_acknowledge(request, agency_slug, alert_id):
-    alert = get_object_or_404(_alerts_visible(request), pk=alert_id)
+def alert_acknowledge(request, agency_slug, alert):
     services.alert_acknowledge(alert=alert, by=request.user, request=request)
     return redirect("alert_detail", agency_slug=request.agency.slug, alert_id=alert.pk)
 
 
 @require_POST
-def alert_resolve(request, agency_slug, alert_id):
-    alert = get_object_or_404(
-        _alerts_visible(request).select_related("participant", "response"), pk=alert_id
-    )
+def alert_resolve(request, agency_slug, alert):
     form = AlertResolveForm(request.POST)
     if not form.is_valid():
         return render(

@@ -6,7 +6,6 @@ anything the browser would refuse."""
 
 from django import forms as django_forms
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field, extend_schema_view
@@ -14,6 +13,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from agencies.access import EVERY_ROLE, SUPERVISORS
 from agencies.api.filters import DateTimeFilter, IdFilter
 from agencies.api.schema import api_doc
 from agencies.api.viewsets import AgencyScopedViewSet
@@ -50,6 +50,24 @@ def _form_value(value):
 
 
 # Serializers ---------------------------------------------------------------------------------
+
+
+class ParticipantInReachField(serializers.IntegerField):
+    """A participant named by id in a request body (a new goal's, commitment's or check-in
+    request's), among those the caller may reach: for a peer's session, their caseload
+    (AgencyScopedViewSet.reachable). Any other id, another peer's, another agency's or none at
+    all, is the same 400: "No such participant." (An id in the URL is a 404 instead.)"""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, **kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        participant_id = super().run_validation(data)  # an integer of at least 1
+        rows = self.context["view"].reachable(Participant.objects.all(), "pk")
+        participant = rows.filter(pk=participant_id).first()
+        if participant is None:
+            raise serializers.ValidationError("No such participant.")
+        return participant
 
 
 @extend_schema_field(
@@ -358,12 +376,25 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Agenc
     api_resource = "participants"
     serializer_class = ParticipantSerializer
     filterset_class = ParticipantFilter
+    participant_field = "pk"  # the rows are the participants
+    # As on the staff pages: pausing, resuming and discharging is for supervisors and admins.
+    action_roles = {
+        "list": EVERY_ROLE,
+        "retrieve": EVERY_ROLE,
+        "create": EVERY_ROLE,
+        "partial_update": EVERY_ROLE,
+        "status": SUPERVISORS,
+        "profile": EVERY_ROLE,
+        "consents": EVERY_ROLE,
+    }
 
     def scoped_queryset(self):
-        return self.visible_participants().prefetch_related("profiles", "channel_consents")
+        return Participant.objects.prefetch_related("profiles", "channel_consents")
 
     def _read(self, participant, status_code=status.HTTP_200_OK):
-        fresh = self.get_queryset().get(pk=participant.pk)
+        # The row this caller has just written, read again as written: not through their
+        # caseload, which a peer may have just moved it out of (assigned to another peer).
+        fresh = self.scoped_queryset().get(pk=participant.pk)
         return Response(ParticipantSerializer(fresh).data, status=status_code)
 
     @api_doc(
@@ -510,13 +541,11 @@ class ContactViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, AgencyScope
     api_resource = "contacts"
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
+    participant_field = "participant"
+    action_roles = {"list": EVERY_ROLE, "create": EVERY_ROLE}
 
     def participant(self) -> Participant:
-        if not hasattr(self, "_participant"):
-            self._participant = get_object_or_404(
-                self.visible_participants(), pk=self.kwargs["participant_pk"]
-            )
-        return self._participant
+        return self.parent(Participant.objects.all(), "participant_pk", participant_field="pk")
 
     def scoped_queryset(self):
         return Contact.objects.filter(participant=self.participant())

@@ -1,6 +1,8 @@
-"""Staff pages about participants. Every participant is reached through
-`selectors.participants_visible_to(request.membership)`: a peer asking for someone outside
-their caseload, or anyone asking for another agency's participant, gets 404."""
+"""Staff pages about participants. Who may use each page is declared on its route
+(participants/urls.py, agencies/access.py), which also hands the view the participant, found
+through the caseload rule: a peer asking for someone outside their caseload, or anyone asking
+for another agency's participant, gets 404 before the view runs. Objects of a participant (a
+consent) are looked up through that participant."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from agencies.decorators import agency_role_required
 from agencies.models import AuditEvent, Role
 from agencies.submissions import stores_once
 from alliance.consistency import consistency_for
@@ -45,24 +46,8 @@ from .models import (
     ParticipantStatus,
 )
 
-SUPERVISORS = agency_role_required(Role.ADMIN, Role.SUPERVISOR)
-ADMINS = agency_role_required(Role.ADMIN)
 CASELOAD_PAGE_SIZE = 25
 TIMELINE_LENGTH = 50
-
-
-def _participant(request, participant_id: int, *, viewed: str | None = None) -> Participant:
-    """The participant `participant_id` if this member may see them, else 404. A GET that shows
-    their data records one audit event (`viewed` names the page)."""
-    participant = get_object_or_404(
-        selectors.participants_visible_to(request.membership).select_related("assigned_peer__user"),
-        pk=participant_id,
-    )
-    if viewed and request.method == "GET":
-        services.participant_viewed(
-            participant=participant, actor=request.user, what=viewed, request=request
-        )
-    return participant
 
 
 def _back_to(participant: Participant, page: str = "participant_detail"):
@@ -166,8 +151,7 @@ def participant_create(request, agency_slug):
     )
 
 
-def participant_detail(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id, viewed="page")
+def participant_detail(request, agency_slug, participant):
     template, agreement = selectors.boundary_status(participant)
     return render(
         request,
@@ -188,8 +172,7 @@ def participant_detail(request, agency_slug, participant_id):
 
 
 @require_http_methods(["GET", "POST"])
-def participant_edit(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id, viewed="edit")
+def participant_edit(request, agency_slug, participant):
     form = ParticipantForm(request.POST or None, instance=participant, agency=request.agency)
     if request.method == "POST" and form.is_valid():
         try:
@@ -210,8 +193,7 @@ def participant_edit(request, agency_slug, participant_id):
 
 
 @require_http_methods(["GET", "POST"])
-def profile_edit(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id, viewed="profile")
+def profile_edit(request, agency_slug, participant):
     form = CulturalProfileForm(request.POST or None, instance=selectors.profile_of(participant))
     if request.method == "POST" and form.is_valid():
         services.profile_update(form=form, changed_by=request.user, request=request)
@@ -227,8 +209,7 @@ def profile_edit(request, agency_slug, participant_id):
 
 @require_http_methods(["GET", "POST"])
 @stores_once
-def contact_create(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id)
+def contact_create(request, agency_slug, participant):
     form = ContactForm(request.POST or None)
     # While the note is written, htmx asks for person-first hints (the form still works, and
     # shows them on save, without JavaScript).
@@ -273,10 +254,8 @@ def language_hints(request, agency_slug):
     )
 
 
-@SUPERVISORS
 @require_http_methods(["GET", "POST"])
-def participant_transfer(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id)
+def participant_transfer(request, agency_slug, participant):
     form = TransferForm(
         request.POST or None, initial={"assigned_peer": participant.assigned_peer_id}
     )
@@ -302,10 +281,8 @@ def participant_transfer(request, agency_slug, participant_id):
     )
 
 
-@SUPERVISORS
 @require_http_methods(["GET", "POST"])
-def participant_status(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id)
+def participant_status(request, agency_slug, participant):
     form = StatusForm(request.POST or None, initial={"status": participant.status})
     if request.method == "POST" and form.is_valid():
         services.participant_set_status(
@@ -332,8 +309,7 @@ def participant_status(request, agency_slug, participant_id):
 
 
 @require_http_methods(["GET", "POST"])
-def consents(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id, viewed="consents")
+def consents(request, agency_slug, participant):
     current = selectors.channel_consents_of(participant)
     form = ChannelConsentForm(
         request.POST or None, initial={channel: current[channel].is_granted for channel in current}
@@ -363,8 +339,7 @@ def consents(request, agency_slug, participant_id):
 
 @require_http_methods(["GET", "POST"])
 @stores_once
-def disclosure_create(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id)
+def disclosure_create(request, agency_slug, participant):
     form = DisclosureConsentForm(
         request.POST or None, initial={"disclosing_party": request.agency.name}
     )
@@ -388,17 +363,15 @@ def disclosure_create(request, agency_slug, participant_id):
 
 
 @require_POST
-def disclosure_revoke(request, agency_slug, participant_id, consent_id):
-    participant = _participant(request, participant_id)
-    consent = get_object_or_404(DisclosureConsent, pk=consent_id, participant=participant)
+def disclosure_revoke(request, agency_slug, participant, consent_id):
+    consent = get_object_or_404(participant.disclosure_consents, pk=consent_id)
     services.disclosure_consent_revoke(consent=consent, revoked_by=request.user, request=request)
     messages.success(request, _("Consent revoked. It no longer allows any disclosure."))
     return _back_to(participant, "participant_consents")
 
 
 @require_http_methods(["GET", "POST"])
-def boundaries_personal(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id, viewed="boundaries")
+def boundaries_personal(request, agency_slug, participant):
     template, agreement = selectors.boundary_status(participant)
     if template is None:
         messages.warning(request, _("Your agency has not published a boundaries agreement yet."))
@@ -433,8 +406,7 @@ def boundaries_personal(request, agency_slug, participant_id):
 
 
 @require_POST
-def portal_link_create(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id)
+def portal_link_create(request, agency_slug, participant):
     link, raw_token = services.portal_link_create(
         participant=participant, created_by=request.user, request=request
     )
@@ -451,12 +423,11 @@ def portal_link_create(request, agency_slug, participant_id):
 
 
 @require_POST
-def portal_link_send(request, agency_slug, participant_id):
+def portal_link_send(request, agency_slug, participant):
     """Send the portal link by the participant's preferred consented channel (a fresh link,
     made when the message goes out)."""
     from alliance.notices import portal_link_send as send
 
-    participant = _participant(request, participant_id)
     if send(participant=participant, sent_by=request.user):
         messages.success(request, _("The link is on its way."))
     else:
@@ -467,16 +438,13 @@ def portal_link_send(request, agency_slug, participant_id):
 
 
 @require_POST
-def portal_link_revoke(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id)
+def portal_link_revoke(request, agency_slug, participant):
     services.portal_link_revoke(participant=participant, revoked_by=request.user, request=request)
     messages.success(request, _("Portal link revoked."))
     return _back_to(participant, "participant_detail")
 
 
-@ADMINS
-def participant_audit(request, agency_slug, participant_id):
-    participant = _participant(request, participant_id, viewed="audit")
+def participant_audit(request, agency_slug, participant):
     events = (
         AuditEvent.objects.filter(object_type="participant", object_id=str(participant.pk))
         .select_related("actor")
@@ -489,7 +457,6 @@ def participant_audit(request, agency_slug, participant_id):
 # Agency-wide settings for participants (admins) ----------------------------------------------
 
 
-@ADMINS
 @require_http_methods(["GET", "POST"])
 @stores_once
 def boundary_templates(request, agency_slug):
@@ -525,7 +492,6 @@ def _template_initial(template) -> dict:
     return {name: getattr(template, name) for name in BoundaryTemplateForm.Meta.fields}
 
 
-@ADMINS
 @require_http_methods(["GET", "POST"])
 def language_terms(request, agency_slug):
     form = LanguageTermForm(request.POST or None)
@@ -547,7 +513,6 @@ def language_terms(request, agency_slug):
     )
 
 
-@ADMINS
 @require_POST
 def language_term_delete(request, agency_slug, term_id):
     get_object_or_404(LanguageTerm, pk=term_id).delete()

@@ -4,12 +4,15 @@ from dataclasses import dataclass
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from agencies.access import Access, access_of
+
 
 @dataclass(frozen=True)
 class Route:
     pattern: str  # the full pattern, e.g. "a/<slug:agency_slug>/staff/<int:membership_id>/"
     name: str | None
     kwargs: tuple[str, ...]  # URL keyword arguments, in order
+    access: Access | None = None  # who may use it, as declared with agency_path (None: not)
 
     def __str__(self):
         return self.name or self.pattern
@@ -25,7 +28,7 @@ def all_routes() -> list[Route]:
             if isinstance(entry, URLResolver):
                 walk(entry.url_patterns, text, found)
             elif isinstance(entry, URLPattern):
-                routes.append(Route(text, entry.name, tuple(found)))
+                routes.append(Route(text, entry.name, tuple(found), access_of(entry.callback)))
 
     walk(get_resolver().url_patterns, "", {})
     return routes

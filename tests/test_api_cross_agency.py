@@ -24,18 +24,25 @@ from .routes import all_routes
 API_PREFIX = "api/v1/"
 
 # Resource (the literal path segments after api/v1/ up to the id, e.g. "goals" or "goals/steps")
-# -> builder of one of its objects in an agency.
+# -> builder of one of its objects in an agency; a participant it makes joins `peer`'s caseload
+# when one is given (tests/test_api_access.py).
 BUILDERS = {
-    "participants": lambda agency: make_participant(agency),
-    "checkin-requests": lambda agency: make_checkin_request(make_participant(agency))[0],
-    "checkin-responses": lambda agency: make_checkin_response(make_participant(agency)),
-    "instruments": lambda agency: __import__(
+    "participants": lambda agency, peer=None: make_participant(agency, peer=peer),
+    "checkin-requests": lambda agency, peer=None: make_checkin_request(
+        make_participant(agency, peer=peer)
+    )[0],
+    "checkin-responses": lambda agency, peer=None: make_checkin_response(
+        make_participant(agency, peer=peer)
+    ),
+    "instruments": lambda agency, peer=None: __import__(
         "alliance.services", fromlist=["x"]
     ).instrument_install_default(agency=agency),
-    "alerts": lambda agency: make_alert(make_participant(agency)),
-    "commitments": lambda agency: make_commitment(make_participant(agency)),
-    "goals": lambda agency: make_goal(make_participant(agency)),
-    "goals/steps": lambda agency: make_goal_step(make_goal(make_participant(agency))),
+    "alerts": lambda agency, peer=None: make_alert(make_participant(agency, peer=peer)),
+    "commitments": lambda agency, peer=None: make_commitment(make_participant(agency, peer=peer)),
+    "goals": lambda agency, peer=None: make_goal(make_participant(agency, peer=peer)),
+    "goals/steps": lambda agency, peer=None: make_goal_step(
+        make_goal(make_participant(agency, peer=peer))
+    ),
 }
 # URL keyword arguments naming a parent object: keyword -> resource.
 PARENT_KWARGS = {"participant_pk": "participants", "goal_pk": "goals"}
@@ -54,7 +61,7 @@ def _resource(pattern: str) -> str:
     return "/".join(part for part in before_pk.split("/") if part and not part.startswith("<"))
 
 
-def _build(route, name, target, agency):
+def _build(route, name, target, agency, peer=None):
     if target not in BUILDERS:
         pytest.fail(
             f"API route {route} takes '{name}' ({target}); add a builder to BUILDERS "
@@ -65,14 +72,14 @@ def _build(route, name, target, agency):
 
         with agency_scope(agency):
             return BUILDERS[target](agency)
-    return BUILDERS[target](agency)
+    return BUILDERS[target](agency, peer)
 
 
-def _url(route, agency):
+def _url(route, agency, peer=None):
     kwargs = {}
     built = None
     if "pk" in route.kwargs:
-        built = _build(route, "pk", _resource(route.pattern), agency)
+        built = _build(route, "pk", _resource(route.pattern), agency, peer)
         kwargs["pk"] = built.pk
     for name in route.kwargs:
         if name == "pk":
@@ -80,7 +87,7 @@ def _url(route, agency):
         if built is not None and name in PARENT_ATTRIBUTES:
             kwargs[name] = getattr(built, PARENT_ATTRIBUTES[name])
         else:
-            kwargs[name] = _build(route, name, PARENT_KWARGS.get(name), agency).pk
+            kwargs[name] = _build(route, name, PARENT_KWARGS.get(name), agency, peer).pk
     return reverse(route.name, kwargs=kwargs)
 
 

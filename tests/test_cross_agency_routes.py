@@ -30,16 +30,17 @@ from .routes import agency_routes, all_routes
 
 # URL keyword -> a function making an object of that kind in the given agency. It receives the
 # agency and the objects already built for this URL (by keyword, in URL order), so a nested id
-# (a consent of *this* participant) can belong to its parent. It returns the object.
+# (a consent of *this* participant) can belong to its parent; `built["peer"]`, when the walk
+# names one, is the peer whose caseload the URL's participant joins. It returns the object.
 OBJECT_BUILDERS = {
     "membership_id": lambda agency, built: make_member(agency, Role.PEER),
     "invitation_id": lambda agency, built: make_invitation(agency)[0],
-    "participant_id": lambda agency, built: make_participant(agency),
+    "participant_id": lambda agency, built: make_participant(agency, peer=built.get("peer")),
     "consent_id": lambda agency, built: make_disclosure_consent(built["participant_id"]),
     "term_id": lambda agency, built: make_language_term(agency),
     "request_id": lambda agency, built: make_checkin_request(built["participant_id"])[0],
-    "alert_id": lambda agency, built: make_alert(make_participant(agency)),
-    "commitment_id": lambda agency, built: make_commitment(make_participant(agency)),
+    "alert_id": lambda agency, built: make_alert(participant_of_url(agency, built)),
+    "commitment_id": lambda agency, built: make_commitment(participant_of_url(agency, built)),
     # A notification is its recipient's alone: it is made for the agency's (first) admin, who
     # reaches it in the control test, while the other agency's admin must get 404.
     "notification_id": lambda agency, built: make_notification(first_admin(agency)),
@@ -47,7 +48,7 @@ OBJECT_BUILDERS = {
     "key_id": lambda agency, built: make_api_key(agency)[0],
     "response_id": lambda agency, built: __import__(
         "tests.factories", fromlist=["make_checkin_response"]
-    ).make_checkin_response(built.get("participant_id") or make_participant(agency)),
+    ).make_checkin_response(participant_of_url(agency, built)),
     "goal_id": lambda agency, built: make_goal(built["participant_id"]),
     "step_id": lambda agency, built: make_goal_step(built["goal_id"]),
 }
@@ -87,6 +88,12 @@ THIRD_PARTY_PREFIXES = {
 ROUTES = agency_routes()
 
 
+def participant_of_url(agency, built):
+    """The participant an object of this URL belongs to: the one the URL names, else a new one
+    (in the caseload of the walk's peer, if it names one)."""
+    return built.get("participant_id") or make_participant(agency, peer=built.get("peer"))
+
+
 def first_admin(agency):
     from agencies.models import Membership
     from agencies.tenancy import agency_scope
@@ -96,9 +103,10 @@ def first_admin(agency):
     return admin or make_member(agency, Role.ADMIN)
 
 
-def _url(route, agency, object_agency):
-    kwargs = {"agency_slug": agency.slug}
-    built = {}
+def build_objects(route, object_agency, *, peer=None) -> dict:
+    """One object for each id the route takes (URL keyword -> object), made in `object_agency`;
+    participants join `peer`'s caseload when one is given."""
+    built = {"peer": peer}
     for name in route.kwargs:
         if name == "agency_slug":
             continue
@@ -108,8 +116,18 @@ def _url(route, agency, object_agency):
                 "so its cross-agency check can run."
             )
         built[name] = OBJECT_BUILDERS[name](object_agency, built)
-        kwargs[name] = built[name].pk
-    return reverse(route.name, kwargs=kwargs)
+    del built["peer"]
+    return built
+
+
+def url_of(route, agency, built: dict) -> str:
+    """The route's address under `agency`, naming the objects `built`."""
+    kwargs = {name: obj.pk for name, obj in built.items()}
+    return reverse(route.name, kwargs={"agency_slug": agency.slug, **kwargs})
+
+
+def _url(route, agency, object_agency, *, peer=None):
+    return url_of(route, agency, build_objects(route, object_agency, peer=peer))
 
 
 def test_every_route_is_an_agency_route_or_listed():
@@ -141,8 +159,8 @@ def test_member_of_another_agency_gets_404(route, agency_a, agency_b, admin_a, a
         statuses = {
             method: getattr(outsider, method)(url).status_code for method in ("get", "post")
         }
-        # 405 answers a method the route never takes, before any lookup: it says nothing
-        # about the object. Every method the route does take must answer 404.
+        # 405 answers a method the route never takes: it says nothing about the object
+        # (decision 3). Every method the route does take must answer 404.
         assert set(statuses.values()) <= {404, 405} and 404 in statuses.values(), (url, statuses)
 
 

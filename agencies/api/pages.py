@@ -9,13 +9,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from agencies.decorators import agency_role_required
-from agencies.models import ApiKey, Role
+from agencies.models import ApiKey
 
 from .keys import api_key_create, api_key_revoke
 from .resources import API_RESOURCES
-
-ADMIN_ONLY = agency_role_required(Role.ADMIN)
 
 
 class ApiKeyForm(forms.Form):
@@ -50,7 +47,6 @@ class ApiKeyForm(forms.Form):
 
 
 @never_cache
-@ADMIN_ONLY
 @require_http_methods(["GET", "POST"])
 def api_key_list(request, agency_slug):
     form = ApiKeyForm(request.POST or None)
@@ -86,7 +82,6 @@ def _with_resource_labels(keys) -> list[ApiKey]:
     return keys
 
 
-@ADMIN_ONLY
 @require_POST
 def api_key_revoke_view(request, agency_slug, key_id):
     key = get_object_or_404(ApiKey, pk=key_id)

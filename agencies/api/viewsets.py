@@ -6,6 +6,17 @@ X-Rapport-Agency header (else their only agency), with the same membership check
 AgencyMiddleware — and opens `agency_scope(agency)` on a stack that `dispatch()` closes only
 after the response is rendered. Subclasses define `scoped_queryset()`; they may not override
 `get_queryset` or `get_object` (a deliberate exception is spelled `dangerously_get_queryset`).
+
+Who may call what is declared on each viewset, as pages declare it on their routes
+(agencies/access.py), and checked here before any lookup:
+- `action_roles`: action -> the roles a signed-in staff member needs (403 `role_not_allowed`
+  otherwise). An API key is not a member: its scope decides (`api_resource`, 403
+  `read_only_key` / `resource_not_allowed`).
+- `participant_field`: the path from a row to its participant ("participant",
+  "goal__participant"; "pk" for participants themselves; None for rows of no participant).
+  For a staff session every queryset is limited to the participants the member may see (a
+  peer: their caseload), so another peer's participant's row is a 404 and absent from lists.
+  A viewset without these declarations is refused when its class is created.
 """
 
 import hashlib
@@ -20,6 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http.request import RawPostDataException
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS
@@ -27,6 +39,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
+from agencies.access import EVERY_ROLE, in_caseload
 from agencies.models import ApiKey, IdempotentRequest, Role
 from agencies.selectors import agencies_for_user, agency_membership_for
 from agencies.services import audit_record
@@ -40,6 +53,8 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 IDEMPOTENCY_KEY_FORMAT = re.compile(r"[!-~]{1,255}")  # printable ASCII, no spaces
 SLUG_FORMAT = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 FORBIDDEN_OVERRIDES = ("get_queryset", "get_object")
+STANDARD_ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destroy")
+UNDECLARED = object()
 
 
 class _Replay(Exception):
@@ -56,6 +71,12 @@ class AgencyScopedViewSet(GenericViewSet):
     # Response fields never written to the idempotency table (a raw link token, say): a replay
     # answers null for them.
     idempotency_redact: tuple[str, ...] = ()
+    # Who may call each action with a staff session: action name -> roles (EVERY_ROLE,
+    # SUPERVISORS or ADMINS from agencies/access.py). Every action is named.
+    action_roles: dict[str, frozenset[str]] = {}
+    # The path from a row to its participant, or None (see the module docstring). Declared by
+    # every endpoint.
+    participant_field: str | None = UNDECLARED
 
     agency = None
     membership = None
@@ -69,6 +90,27 @@ class AgencyScopedViewSet(GenericViewSet):
                     f"{cls.__name__} overrides {name}(): define scoped_queryset() instead "
                     "(or dangerously_get_queryset() for a reviewed exception)."
                 )
+        if cls.participant_field is UNDECLARED:
+            raise TypeError(
+                f"{cls.__name__} must declare participant_field: the path from a row to its "
+                "participant, or None when its rows belong to no participant."
+            )
+        actions = cls.action_names()
+        if set(cls.action_roles) != actions:
+            raise TypeError(
+                f"{cls.__name__}.action_roles must name exactly its actions {sorted(actions)} "
+                f"(it names {sorted(cls.action_roles)})."
+            )
+        for roles in cls.action_roles.values():
+            if not roles or not set(roles) <= EVERY_ROLE:
+                raise TypeError(f"{cls.__name__}.action_roles: roles are some of {EVERY_ROLE}.")
+
+    @classmethod
+    def action_names(cls) -> set[str]:
+        """The actions this viewset answers: the standard ones it defines and its @action
+        methods."""
+        standard = {name for name in STANDARD_ACTIONS if hasattr(cls, name)}
+        return standard | {extra.__name__ for extra in cls.get_extra_actions()}
 
     # API key scope --------------------------------------------------------------------------
 
@@ -87,6 +129,19 @@ class AgencyScopedViewSet(GenericViewSet):
             f"This API key may not use {self.api_resource}.", code="resource_not_allowed"
         )
 
+    # Staff roles ----------------------------------------------------------------------------
+
+    def _role_check(self) -> None:
+        """A staff session may call an action only with one of the roles it declares. (A method
+        the route does not take has no action: it answers 405 next; OPTIONS describes the
+        endpoint and shows no rows.)"""
+        if self.membership is None or self.action in (None, "metadata"):
+            return
+        if self.membership.role not in self.action_roles[self.action]:
+            raise exceptions.PermissionDenied(
+                "Your role in this agency may not do this.", code="role_not_allowed"
+            )
+
     # Tenancy --------------------------------------------------------------------------------
 
     def scoped_queryset(self):
@@ -99,8 +154,12 @@ class AgencyScopedViewSet(GenericViewSet):
         if self.agency is None:
             raise ScopeError("The agency is resolved in initial(); no query before it.")
         if hasattr(self, "dangerously_get_queryset"):
-            return self.dangerously_get_queryset()
-        return self.scoped_queryset()
+            rows = self.dangerously_get_queryset()
+        else:
+            rows = self.scoped_queryset()
+        if self.participant_field is None:
+            return rows
+        return self.reachable(rows, self.participant_field)
 
     def dispatch(self, request, *args, **kwargs):
         with ExitStack() as stack:
@@ -118,6 +177,7 @@ class AgencyScopedViewSet(GenericViewSet):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication, permissions, throttles
         self.agency, self.membership = self._resolve_agency(request)
+        self._role_check()
         self._request_scope.enter_context(agency_scope(self.agency))
         self._idempotency_begin(request)
 
@@ -149,32 +209,24 @@ class AgencyScopedViewSet(GenericViewSet):
         as the agency (each write also leaves an `api.write` event naming the key)."""
         return None if self.api_key is not None else self.request.user
 
-    def visible_participants(self):
-        """Participants this caller may reach: a peer's session sees their caseload; admins,
-        supervisors and API keys see the agency."""
-        from participants.models import Participant
-        from participants.selectors import participants_visible_to
+    def reachable(self, rows, participant_field: str = "participant"):
+        """`rows` limited to those this caller may reach: for a staff session, rows whose
+        participant (`participant_field`) the member may see (agencies/access.py); an API key
+        acts as the agency and reaches all of them."""
+        if self.membership is None:
+            return rows
+        return in_caseload(rows, self.membership, participant_field)
 
-        if self.membership is not None:
-            return participants_visible_to(self.membership)
-        return Participant.objects.all()
-
-    def visible_participant(self, participant_id: int):
-        """The participant this caller may reach, for a request body's `participant` field; a
-        validation error (never a hint that it exists elsewhere) otherwise."""
-        from rest_framework import serializers
-
-        participant = self.visible_participants().filter(pk=participant_id).first()
-        if participant is None:
-            raise serializers.ValidationError({"participant": ["No such participant."]})
-        return participant
-
-    def of_visible_participants(self, rows):
-        """`rows` (of a model with a `participant`) limited to the participants this caller may
-        reach: unchanged for the agency's keys, admins and supervisors."""
-        if self.membership is not None and not self.membership.sees_whole_agency:
-            rows = rows.filter(participant__in=self.visible_participants())
-        return rows
+    def parent(self, rows, kwarg: str, participant_field: str = "participant"):
+        """The object a nested route names in its URL (`kwarg`, e.g. "goal_pk"), among `rows`
+        this caller may reach; 404 otherwise, before anything under it is read or written."""
+        if not hasattr(self, "_parents"):
+            self._parents = {}
+        if kwarg not in self._parents:
+            self._parents[kwarg] = get_object_or_404(
+                self.reachable(rows, participant_field), pk=self.kwargs[kwarg]
+            )
+        return self._parents[kwarg]
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "agency": self.agency, "view": self}
