@@ -26,9 +26,11 @@ test: $(VENV)/.installed
 	scripts/install-browser
 	scripts/run-tests
 
+# Style, then the arrows between apps (import-linter contracts in pyproject.toml).
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # Translations: collect every string into locale/es/LC_MESSAGES/django.po, then compile the .mo
 # (both committed). Translate new entries in between (scripts/po-fill check lists them) and run

@@ -39,7 +39,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.urls import path
 
-from .models import Role
+from agencies.models import Role
 
 # The role groups, defined once. A route names one of these.
 EVERY_ROLE = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.PEER})
@@ -72,7 +72,7 @@ class CaseloadLookup:
 @dataclass(frozen=True)
 class _Caseload:
     visible_to: Callable  # membership -> the participants that member may see
-    record_view: Callable  # (participant=, actor=, what=, request=) -> None
+    record_view: Callable  # (participant=, actor=, what=) -> None
 
 
 _caseload: _Caseload | None = None
@@ -144,7 +144,6 @@ def _guarded(view: Callable, access: Access) -> Callable:
                 participant=viewed_participant,
                 actor=request.user,
                 what=access.viewed,
-                request=request,
             )
         return view(request, *args, **kwargs)
 

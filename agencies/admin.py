@@ -12,8 +12,9 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import Agency, AuditEvent, Invitation, Membership, User
-from .tenancy import agency_scope, scopes_disabled
+from agencies.models import Agency, AuditEvent, Invitation, Membership, User
+from agencies.signals import agency_created
+from agencies.tenancy import scopes_disabled
 
 
 class PlatformAdminSite(admin.AdminSite):
@@ -49,11 +50,8 @@ class AgencyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if not change:  # a new agency starts with Rapport's default check-in
-            from alliance.services import instrument_install_default
-
-            with agency_scope(obj):
-                instrument_install_default(agency=obj)
+        if not change:  # e.g. a new agency starts with Rapport's default check-in
+            agency_created.send(sender=Agency, agency=obj)
 
 
 @admin.register(Membership, site=platform_admin)

@@ -1,7 +1,7 @@
 """API key pages of one agency (admins), under /a/<agency_slug>/api-keys/."""
 
-from .access import ADMINS, agency_path
-from .api import pages
+from agencies.access import ADMINS, agency_path
+from agencies.api import pages
 
 urlpatterns = [
     agency_path("", pages.api_key_list, name="api_key_list", roles=ADMINS),

@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from .selectors import agencies_for_user
+from agencies.selectors import agencies_for_user
 
 
 def current_agency(request):

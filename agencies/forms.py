@@ -2,8 +2,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from .models import Agency, Membership, Role, User
-from .selectors import invitations_pending
+from agencies.models import Agency, Membership, Role, User
+from agencies.selectors import invitations_pending
 
 
 class InvitationForm(forms.Form):

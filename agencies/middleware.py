@@ -14,15 +14,18 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .access import access_of
-from .models import Role
-from .selectors import agency_membership_for
-from .tenancy import agency_scope
+from agencies.access import access_of
+from agencies.context import context_end, context_start, context_update
+from agencies.models import Role
+from agencies.selectors import agency_membership_for
+from agencies.tenancy import agency_scope
 
 
 class RequestIdMiddleware:
     """Gives each request an id (kept from a trusted proxy's X-Request-ID when it is a UUID),
-    written into audit events and returned in the response header."""
+    returned in the response header, and opens the request's context (agencies/context.py):
+    the id, and, once authentication has run, the signed-in user. Services and the audit
+    trail read them from there."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -33,9 +36,18 @@ class RequestIdMiddleware:
             request.request_id = str(uuid.UUID(incoming))
         except ValueError:
             request.request_id = str(uuid.uuid4())
-        response = self.get_response(request)
+        token = context_start(request_id=request.request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            context_end(token)
         response["X-Request-ID"] = request.request_id
         return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Every middleware has run by now, authentication included (request.user is lazy:
+        # nothing is read until an audit event asks who acted).
+        context_update(user=getattr(request, "user", None))
 
 
 class SessionActivityMiddleware:

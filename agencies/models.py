@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .tenancy import TenantModel
+from agencies.tenancy import TenantModel
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 LANGUAGE_CHOICES = settings.LANGUAGES

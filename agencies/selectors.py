@@ -3,8 +3,8 @@
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from .models import Agency, Invitation, Membership
-from .tenancy import scopes_disabled
+from agencies.models import Agency, Invitation, Membership
+from agencies.tenancy import scopes_disabled
 
 
 def agencies_for_user(user) -> list[Agency]:

@@ -14,30 +14,42 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import Agency, AuditEvent, Invitation, Membership, Role, User
-from .tokens import token_new
+from agencies.context import context_current
+from agencies.models import Agency, AuditEvent, Invitation, Membership, Role, User
+from agencies.tokens import token_new
 
 log = logging.getLogger(__name__)
+
+
+FROM_CONTEXT = object()  # audit_record's actor when the caller names none
 
 
 def audit_record(
     *,
     agency: Agency,
-    actor: User | None,
+    actor: User | None | object = FROM_CONTEXT,
     action: str,
     target=None,
     actor_label: str = "",
-    request=None,
 ) -> AuditEvent:
-    """Append one event to the agency's audit trail. Identifiers only, never names or scores."""
+    """Append one event to the agency's audit trail. Identifiers only, never names or scores.
+    The request (or task) id comes from the context (agencies/context.py), and so does who
+    acted unless the caller names them: the signed-in staff member, or a label (an API key, a
+    task). `actor=None` says no staff member acted (a participant through their link)."""
+    context = context_current()
+    if actor is FROM_CONTEXT:
+        actor = context.user
+    person = actor if actor is not None and actor.is_authenticated else None
+    label = actor_label or ("" if person else context.label)
     return AuditEvent.objects.create(
         agency=agency,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_label=actor_label,
+        actor=person,
+        # Cut to the column, never refused: an audit event must not make its change fail.
+        actor_label=label[: AuditEvent._meta.get_field("actor_label").max_length],
         action=action,
         object_type=target._meta.model_name if target is not None else "",
         object_id=str(target.pk) if target is not None else "",
-        request_id=getattr(request, "request_id", ""),
+        request_id=context.request_id[: AuditEvent._meta.get_field("request_id").max_length],
     )
 
 
@@ -61,9 +73,8 @@ class NewInvitation:
     emailed: bool | None = None
 
 
-def invitation_create(
-    *, agency: Agency, invited_by: User, email: str, role: str, request=None
-) -> NewInvitation:
+@transaction.atomic
+def invitation_create(*, agency: Agency, invited_by: User, email: str, role: str) -> NewInvitation:
     """Create an invitation and email its link once it is committed. If the mail server
     cannot take the email, the invitation stands and `emailed` says so: the admin passes on
     the link shown once."""
@@ -91,7 +102,6 @@ def invitation_create(
         actor=invited_by,
         action="invitation.created",
         target=invitation,
-        request=request,
     )
     created = NewInvitation(invitation=invitation, raw_token=raw_token)
     link = invitation_link(raw_token)
@@ -125,7 +135,8 @@ def _invitation_email_send(invitation: Invitation, link: str) -> bool:
     return True
 
 
-def invitation_revoke(*, invitation: Invitation, revoked_by: User, request=None) -> None:
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, revoked_by: User) -> None:
     updated = Invitation.objects.filter(
         pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
@@ -135,12 +146,11 @@ def invitation_revoke(*, invitation: Invitation, revoked_by: User, request=None)
             actor=revoked_by,
             action="invitation.revoked",
             target=invitation,
-            request=request,
         )
 
 
 @transaction.atomic
-def invitation_accept(*, invitation: Invitation, user: User, request=None) -> Membership:
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     """Spend the invitation and give `user` the invited role in the agency.
 
     The conditional update makes a double submit (or two tabs) accept once; the loser gets
@@ -165,14 +175,13 @@ def invitation_accept(*, invitation: Invitation, user: User, request=None) -> Me
         actor=user,
         action="invitation.accepted",
         target=membership,
-        request=request,
     )
     return membership
 
 
 @transaction.atomic
 def invitation_accept_as_new_user(
-    *, invitation: Invitation, first_name: str, last_name: str, password: str, request=None
+    *, invitation: Invitation, first_name: str, last_name: str, password: str
 ) -> User:
     """Create the staff account for the invited address, then accept the invitation."""
     from allauth.account.models import EmailAddress
@@ -182,7 +191,7 @@ def invitation_accept_as_new_user(
     )
     # The invitation link reached this address, which proves the person can read its mail.
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
-    invitation_accept(invitation=invitation, user=user, request=request)
+    invitation_accept(invitation=invitation, user=user)
     return user
 
 
@@ -206,9 +215,8 @@ def _ensure_an_admin_remains(
         raise PermissionDenied(_("An agency needs at least one active admin."))
 
 
-def membership_change_role(
-    *, membership: Membership, role: str, changed_by: User, request=None
-) -> Membership:
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str, changed_by: User) -> Membership:
     if role == membership.role:
         return membership
     _ensure_an_admin_remains(membership, new_role=role, deactivating=False)
@@ -219,12 +227,12 @@ def membership_change_role(
         actor=changed_by,
         action="membership.role_changed",
         target=membership,
-        request=request,
     )
     return membership
 
 
-def membership_deactivate(*, membership: Membership, deactivated_by: User, request=None) -> None:
+@transaction.atomic
+def membership_deactivate(*, membership: Membership, deactivated_by: User) -> None:
     """Take the person out of the agency and end every session they have open, so the change
     holds at once rather than at their next sign-in."""
     from allauth.usersessions.models import UserSession
@@ -241,18 +249,20 @@ def membership_deactivate(*, membership: Membership, deactivated_by: User, reque
         actor=deactivated_by,
         action="membership.deactivated",
         target=membership,
-        request=request,
     )
 
 
-def agency_settings_update(*, agency: Agency, changed_by: User, form, request=None) -> Agency:
-    """Save a validated AgencySettingsForm and record that the settings changed."""
-    agency = form.save()
+@transaction.atomic
+def agency_settings_update(*, agency: Agency, changed_by: User, data: dict) -> Agency:
+    """Change the agency's settings to `data` (validated, e.g. an AgencySettingsForm's cleaned
+    data) and record that they changed."""
+    for name, value in data.items():
+        setattr(agency, name, value)
+    agency.save(update_fields=list(data))
     audit_record(
         agency=agency,
         actor=changed_by,
         action="agency.settings_changed",
         target=agency,
-        request=request,
     )
     return agency

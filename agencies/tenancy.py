@@ -22,7 +22,7 @@ from django.db import connection, models
 from django_scopes import ScopedManager, ScopeError, get_scope, scope
 from django_scopes import scopes_disabled as _scopes_disabled
 
-from .tokens import token_hash
+from agencies.tokens import token_hash
 
 __all__ = [
     "ScopeError",

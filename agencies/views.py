@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import selectors, services
-from .forms import AgencySettingsForm, InvitationForm, NewStaffAccountForm, RoleForm
-from .models import Invitation, Membership
-from .tenancy import agency_scope, find_by_token
+from agencies import selectors, services
+from agencies.forms import AgencySettingsForm, InvitationForm, NewStaffAccountForm, RoleForm
+from agencies.models import Invitation, Membership
+from agencies.tenancy import agency_scope, find_by_token
 
 
 @require_GET
@@ -55,7 +55,6 @@ def staff_invite(request, agency_slug):
             created = services.invitation_create(
                 agency=request.agency,
                 invited_by=request.user,
-                request=request,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
             )
@@ -87,7 +86,6 @@ def staff_edit(request, agency_slug, membership_id):
                 membership=membership,
                 role=form.cleaned_data["role"],
                 changed_by=request.user,
-                request=request,
             )
         except PermissionDenied as refusal:
             form.add_error("role", str(refusal))
@@ -108,9 +106,7 @@ def staff_deactivate(request, agency_slug, membership_id):
     error = None
     if request.method == "POST":
         try:
-            services.membership_deactivate(
-                membership=membership, deactivated_by=request.user, request=request
-            )
+            services.membership_deactivate(membership=membership, deactivated_by=request.user)
         except PermissionDenied as refusal:
             error = str(refusal)
         else:
@@ -127,7 +123,7 @@ def staff_deactivate(request, agency_slug, membership_id):
 @require_POST
 def invitation_revoke(request, agency_slug, invitation_id):
     invitation = get_object_or_404(Invitation, pk=invitation_id)
-    services.invitation_revoke(invitation=invitation, revoked_by=request.user, request=request)
+    services.invitation_revoke(invitation=invitation, revoked_by=request.user)
     messages.success(request, _("Invitation revoked."))
     return redirect("staff_list", agency_slug=request.agency.slug)
 
@@ -137,7 +133,7 @@ def agency_settings(request, agency_slug):
     form = AgencySettingsForm(request.POST or None, instance=request.agency)
     if request.method == "POST" and form.is_valid():
         services.agency_settings_update(
-            agency=request.agency, changed_by=request.user, form=form, request=request
+            agency=request.agency, changed_by=request.user, data=form.cleaned_data
         )
         messages.success(request, _("Settings saved."))
         return redirect("agency_settings", agency_slug=request.agency.slug)
@@ -166,7 +162,7 @@ def invitation_accept(request, token):
 
 
 def _invitation_accept_in_scope(request, invitation):
-    from .models import User
+    from agencies.models import User
 
     context = {"invitation": invitation, "agency": invitation.agency}
     user = request.user
@@ -185,11 +181,10 @@ def _invitation_accept_in_scope(request, invitation):
     if request.method == "POST":
         try:
             if user.is_authenticated:
-                services.invitation_accept(invitation=invitation, user=user, request=request)
+                services.invitation_accept(invitation=invitation, user=user)
             elif form is not None and form.is_valid():
                 user = services.invitation_accept_as_new_user(
                     invitation=invitation,
-                    request=request,
                     first_name=form.cleaned_data["first_name"],
                     last_name=form.cleaned_data["last_name"],
                     password=form.cleaned_data["password1"],

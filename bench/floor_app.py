@@ -23,7 +23,7 @@ def floor_checkin(request, token):
     hashed = hashlib.sha256(token.encode()).hexdigest()
     with connection.cursor() as cursor:
         if request.method == "GET":
-            cursor.execute("SELECT id FROM alliance_checkinrequest WHERE token_hash = %s", [hashed])
+            cursor.execute("SELECT id FROM checkins_checkinrequest WHERE token_hash = %s", [hashed])
             row = cursor.fetchone()
             if row is None:
                 return HttpResponseNotFound("no such link")

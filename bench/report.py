@@ -101,7 +101,7 @@ def write(results: dict) -> None:
         details += [
             "",
             "The **bare floor** (`bench/floor_app.py` on `bench/floor_settings.py`) is a Django "
-            "view with no middleware: GET does one indexed SELECT on `alliance_checkinrequest."
+            "view with no middleware: GET does one indexed SELECT on `checkins_checkinrequest."
             "token_hash`, POST one INSERT. The **same-stack floor** is the same view behind "
             "Rapport's full middleware (sessions, CSRF, CSP, allauth, locale, agency), for "
             f"reference: ratio to it {checkin['ratio_stack']}.",

@@ -22,8 +22,8 @@ from django.test import Client
 from django.utils import timezone
 
 from agencies.models import Membership, Role
-from agencies.scale_data import checkin_links_create, seed_scale
 from agencies.tenancy import agency_scope, scopes_disabled
+from bench.scale_data import checkin_links_create, seed_scale
 
 from . import loadgen, sql
 from .floor_app import FLOOR_TABLE_SQL
@@ -84,7 +84,7 @@ def _time(call, repeat: int) -> float:
 def measure_pages(agency_id: int, *, repeat: int) -> dict:
     client, slug = supervisor_client(agency_id)
     with agency_scope(agency_id):
-        from alliance.models import CheckInRequest
+        from alliance.checkins.models import CheckInRequest
 
         first = CheckInRequest.objects.order_by("created_at").values_list("created_at", flat=True)[
             0
@@ -92,7 +92,7 @@ def measure_pages(agency_id: int, *, repeat: int) -> dict:
     start_day = timezone.localtime(first).date() - timedelta(days=1)
     end_day = timezone.localdate() + timedelta(days=1)
     whole = f"?from={start_day}&to={end_day}"
-    from alliance.reports import period_last_days
+    from alliance.checkins.reports import period_last_days
 
     periods = {
         "dashboard (whole history)": (whole, start_day, end_day),
@@ -104,7 +104,7 @@ def measure_pages(agency_id: int, *, repeat: int) -> dict:
         if first_day is None:
             period = period_last_days(30)
         else:
-            from alliance.reports import Period
+            from alliance.checkins.reports import Period
 
             period = Period(first_day=first_day, last_day=last_day)
         params = {"agency": agency_id, "start": period.start, "end": period.end}
@@ -169,7 +169,7 @@ def _page_vs_sql(client, url, statement, params, repeat) -> dict:
 def _dashboard_figures_match(agency_id, period, params) -> bool:
     """The raw statement and alliance/reports.py agree on the figures (so the floor is the
     same work)."""
-    from alliance import reports
+    from alliance.checkins import reports
 
     with agency_scope(agency_id):
         requests = reports.request_summary(period)
@@ -266,7 +266,8 @@ def _queue_empty(redis, queue: str) -> bool:
 def bench_dispatch(*, size: int) -> dict:
     import redis as redis_lib
 
-    from alliance.models import Alert, Delivery, DeliveryKind, DeliveryStatus, Notification
+    from alliance.checkins.models import Alert
+    from alliance.messaging.models import Delivery, DeliveryKind, DeliveryStatus, Notification
     from alliance.tasks import deliveries_sweep
     from config.celery import app
 
@@ -364,7 +365,7 @@ def bench_checkin(*, seconds: float, repeat: int, threads: int, processes: int) 
     seeded = seed_scale(agencies=1, participants_per_agency=500, weeks=4, prefix="checkin")
     agency_id = seeded.agencies[0]
     links_each = int(seconds * 1500)  # more than the floor can use in `seconds` here
-    from alliance.models import CheckInResponse
+    from alliance.checkins.models import CheckInResponse
 
     app_server, app_url = gunicorn_start(settings="bench.settings", workers=4)
     floor_server, floor_url = gunicorn_start(settings="bench.floor_settings", workers=4)
@@ -518,7 +519,7 @@ def _save(results: dict) -> None:
 def full_load(*, users: int, seconds: float) -> None:
     """The issue's full load run: `users` concurrent participants for `seconds` against
     gunicorn on the benchmark database; 0 errors and stored = accepted, or exit 1."""
-    from alliance.models import CheckInResponse
+    from alliance.checkins.models import CheckInResponse
 
     prepare_database()
     seeded = seed_scale(agencies=1, participants_per_agency=500, weeks=4, prefix="load")

@@ -25,6 +25,6 @@ CSRF_COOKIE_SECURE = False
 STATIC_ROOT = BASE_DIR / "var" / "bench" / "static"
 SITE_URL = "http://127.0.0.1"
 # SMS and email go nowhere real: the dispatch benchmark sends in-app notices only.
-RAPPORT_SMS_BACKEND = "alliance.transports.MemorySMS"
+RAPPORT_SMS_BACKEND = "alliance.messaging.transports.MemorySMS"
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 LOGGING["root"]["level"] = "WARNING"

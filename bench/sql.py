@@ -5,7 +5,7 @@ the agency dashboard (alliance/reports.py) and the first caseload page
 DASHBOARD = """
 WITH period_requests AS (
     SELECT count(*) AS created, count(*) FILTER (WHERE completed_at IS NOT NULL) AS completed
-    FROM alliance_checkinrequest
+    FROM checkins_checkinrequest
     WHERE agency_id = %(agency)s AND created_at >= %(start)s AND created_at < %(end)s
       AND revoked_at IS NULL
 ), period_responses AS (
@@ -15,20 +15,20 @@ WITH period_requests AS (
            count(*) FILTER (WHERE percent >= 50 AND percent < 70) AS b50_69,
            count(*) FILTER (WHERE percent >= 70 AND percent < 85) AS b70_84,
            count(*) FILTER (WHERE percent >= 85 AND percent < 101) AS b85_100
-    FROM alliance_checkinresponse
+    FROM checkins_checkinresponse
     WHERE agency_id = %(agency)s AND submitted_at >= %(start)s AND submitted_at < %(end)s
 ), caseloads AS (
     SELECT assigned_peer_id AS peer, count(*) AS n FROM participants_participant
     WHERE agency_id = %(agency)s AND status <> 'discharged' GROUP BY 1
 ), peer_responses AS (
     SELECT p.assigned_peer_id AS peer, count(*) AS n, avg(r.percent) AS average
-    FROM alliance_checkinresponse r
+    FROM checkins_checkinresponse r
     JOIN participants_participant p ON p.id = r.participant_id AND p.agency_id = %(agency)s
     WHERE r.agency_id = %(agency)s AND r.submitted_at >= %(start)s AND r.submitted_at < %(end)s
     GROUP BY 1
 ), peer_alerts AS (
     SELECT p.assigned_peer_id AS peer, count(*) AS n
-    FROM alliance_alert a
+    FROM checkins_alert a
     JOIN participants_participant p ON p.id = a.participant_id AND p.agency_id = %(agency)s
     WHERE a.agency_id = %(agency)s AND a.status <> 'resolved' GROUP BY 1
 ), peers AS (
@@ -39,7 +39,7 @@ WITH period_requests AS (
 )
 SELECT (SELECT row_to_json(q) FROM period_requests q),
        (SELECT row_to_json(q) FROM period_responses q),
-       (SELECT count(*) FROM alliance_alert
+       (SELECT count(*) FROM checkins_alert
         WHERE agency_id = %(agency)s AND status <> 'resolved'),
        (SELECT json_agg(json_build_object(
             'peer', peers.peer,

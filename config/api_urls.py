@@ -6,15 +6,14 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from agencies.api.docs import SchemaView, SwaggerView
-from alliance.api import (
+from alliance.checkins.api import (
     AlertViewSet,
     CheckInRequestViewSet,
     CheckInResponseViewSet,
-    CommitmentViewSet,
-    GoalStepViewSet,
-    GoalViewSet,
     InstrumentViewSet,
 )
+from alliance.commitments.api import CommitmentViewSet
+from alliance.goals.api import GoalStepViewSet, GoalViewSet
 from participants.api import ContactViewSet, ParticipantViewSet
 
 router = SimpleRouter(use_regex_path=False)

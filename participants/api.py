@@ -18,10 +18,9 @@ from agencies.api.filters import DateTimeFilter, IdFilter
 from agencies.api.schema import api_doc
 from agencies.api.viewsets import AgencyScopedViewSet
 from agencies.models import LANGUAGE_CHOICES, TIME_ZONE_CHOICES, Membership, Role
-
-from . import services
-from .forms import ContactForm, CulturalProfileForm, NewParticipantForm, ParticipantForm
-from .models import (
+from participants import services
+from participants.forms import ContactForm, CulturalProfileForm, NewParticipantForm, ParticipantForm
+from participants.models import (
     Channel,
     ChannelConsent,
     Contact,
@@ -415,7 +414,6 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Agenc
                 created_by=self.actor,
                 fields=fields,
                 language=form.cleaned_data["language"],
-                request=request,
             )
         return self._read(participant, status.HTTP_201_CREATED)
 
@@ -433,7 +431,7 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Agenc
         write.is_valid(raise_exception=True)
         with transaction.atomic():
             services.participant_update(
-                participant=participant, changed_by=self.actor, form=write.form, request=request
+                participant=participant, changed_by=self.actor, data=write.form.cleaned_data
             )
         return self._read(participant)
 
@@ -454,7 +452,6 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Agenc
             discharged_on=change.validated_data.get("discharged_on"),
             reason=change.validated_data.get("reason", ""),
             changed_by=self.actor,
-            request=request,
         )
         return self._read(participant)
 
@@ -480,7 +477,7 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Agenc
             write.is_valid(raise_exception=True)
             with transaction.atomic():
                 profile = services.profile_update(
-                    form=write.form, changed_by=self.actor, request=request
+                    profile=profile, data=write.form.cleaned_data, changed_by=self.actor
                 )
         return Response(ProfileSerializer(profile).data)
 
@@ -510,7 +507,6 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Agenc
                     granted=write.validated_data[channel.value],
                     recorded_by=self.actor,
                     actor_label=f"api-key:{self.api_key.pk}" if self.api_key else "",
-                    request=request,
                 )
         granted = {
             c.channel: c.is_granted for c in ChannelConsent.objects.filter(participant=participant)
@@ -556,8 +552,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, AgencyScope
             serializer.instance = services.contact_log(
                 participant=participant,
                 staff=serializer.staff,
-                form=serializer.form,
-                request=self.request,
+                data=serializer.form.cleaned_data,
             )
 
     def create(self, request, *args, **kwargs):

@@ -8,10 +8,9 @@ class ParticipantsConfig(AppConfig):
         # The caseload rule and the participant lookup of every page under /a/ live with the
         # participants; agencies.access applies them without importing this app.
         from agencies import access
-
-        from .models import Participant
-        from .selectors import participants_visible_to
-        from .services import participant_viewed
+        from participants.models import Participant
+        from participants.selectors import participants_visible_to
+        from participants.services import participant_viewed
 
         access.caseload_rule_set(visible_to=participants_visible_to, record_view=participant_viewed)
         access.resolve_in_caseload(

@@ -5,9 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes.forms import SafeModelChoiceField
 
 from agencies.models import LANGUAGE_CHOICES
-
-from . import selectors
-from .models import (
+from participants import selectors
+from participants.models import (
     BoundaryTemplate,
     Channel,
     Contact,
@@ -18,7 +17,7 @@ from .models import (
     ParticipantStatus,
     RecoveryPathway,
 )
-from .phones import phone_to_e164
+from participants.phones import phone_to_e164
 
 WEEKDAYS = [
     (0, _("Monday")),

@@ -2,8 +2,7 @@
 /a/<agency_slug>/participants/import/."""
 
 from agencies.access import SUPERVISORS, agency_path
-
-from . import import_views
+from participants import import_views
 
 one = "<int:import_id>/"
 

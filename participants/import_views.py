@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import imports
-from .models import ImportStatus, ParticipantImport
+from participants import imports
+from participants.models import ImportStatus, ParticipantImport
 
 RECENT_IMPORTS = 10
 
@@ -101,7 +101,6 @@ def upload(request, agency_slug):
                 agency=request.agency,
                 created_by=request.user,
                 upload=form.cleaned_data["file"],
-                request=request,
             )
         except imports.ImportFileError as refusal:
             form.add_error("file", str(refusal))
@@ -184,9 +183,7 @@ def run(request, agency_slug, import_id):
     if participant_import.status == ImportStatus.UPLOADED:
         messages.warning(request, _("Choose the columns first."))
         return redirect("participant_import_mapping", agency_slug, participant_import.pk)
-    imports.participant_import_queue(
-        participant_import=participant_import, queued_by=request.user, request=request
-    )
+    imports.participant_import_queue(participant_import=participant_import, queued_by=request.user)
     return redirect("participant_import_progress", agency_slug, participant_import.pk)
 
 

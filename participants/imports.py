@@ -56,16 +56,15 @@ from django.utils.translation import gettext_lazy
 
 from agencies.models import Agency, User
 from agencies.services import audit_record
-
-from .models import (
+from participants.models import (
     CulturalProfile,
     CulturalProfileChange,
     ImportStatus,
     Participant,
     ParticipantImport,
 )
-from .phones import phone_to_e164
-from .services import participant_create
+from participants.phones import phone_to_e164
+from participants.services import participant_create
 
 logger = logging.getLogger(__name__)
 
@@ -558,9 +557,7 @@ def _changes(participant: Participant, profile: CulturalProfile | None, row: Row
 # The steps ---------------------------------------------------------------------------------------
 
 
-def participant_import_create(
-    *, agency: Agency, created_by: User, upload, request=None
-) -> ParticipantImport:
+def participant_import_create(*, agency: Agency, created_by: User, upload) -> ParticipantImport:
     """Check the uploaded file (see the module's rules) and keep it for mapping, with the
     columns guessed. Raises ImportFileError, storing nothing, when the file cannot be used."""
     parsed = read_upload(upload)
@@ -579,7 +576,6 @@ def participant_import_create(
         actor=created_by,
         action="participant_import.uploaded",
         target=participant_import,
-        request=request,
     )
     return participant_import
 
@@ -642,12 +638,10 @@ def _error_entries(rows: list[Row]) -> list[dict]:
 
 
 @transaction.atomic
-def participant_import_queue(
-    *, participant_import: ParticipantImport, queued_by: User, request=None
-) -> bool:
+def participant_import_queue(*, participant_import: ParticipantImport, queued_by: User) -> bool:
     """Queue the import's task, once: only the request that moves it from mapped to queued
     sends it, after the commit, with the ids only. Returns whether this call queued it."""
-    from .tasks import participant_import_run as task
+    from participants.tasks import participant_import_run as task
 
     queued = ParticipantImport.objects.filter(
         pk=participant_import.pk, status=ImportStatus.MAPPED
@@ -660,7 +654,6 @@ def participant_import_queue(
         actor=queued_by,
         action="participant_import.queued",
         target=participant_import,
-        request=request,
     )
     transaction.on_commit(lambda: task.delay(agency_id, import_id))
     return True

@@ -407,3 +407,10 @@ class ParticipantImport(TenantModel):
     @property
     def is_active(self) -> bool:
         return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+
+class ProposedBy(models.TextChoices):
+    """Who proposed a goal or made a promise: the participant or staff (goals and commitments)."""
+
+    PARTICIPANT = "participant", _("The participant")
+    STAFF = "staff", _("Staff")

@@ -7,9 +7,8 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from agencies.models import Membership, Role
-
-from .language import language_hints
-from .models import (
+from participants.language import language_hints
+from participants.models import (
     BoundaryAgreement,
     BoundaryTemplate,
     ChannelConsent,

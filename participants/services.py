@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, Membership, Role, User
 from agencies.services import audit_record
 from agencies.tokens import token_new
-
-from .models import (
+from participants.models import (
     BoundaryAgreement,
     BoundaryTemplate,
     ChannelConsent,
@@ -19,10 +18,12 @@ from .models import (
     CulturalProfile,
     CulturalProfileChange,
     DisclosureConsent,
+    LanguageTerm,
     Participant,
     ParticipantStatus,
     PortalLink,
 )
+from participants.signals import participant_transferred
 
 PARTICIPANT_LINK_ACTOR = "participant-link"
 
@@ -38,7 +39,7 @@ def _check_peer(agency: Agency, peer: Membership | None) -> None:
 
 @transaction.atomic
 def participant_create(
-    *, agency: Agency, created_by: User, fields: dict, language: str, request=None
+    *, agency: Agency, created_by: User, fields: dict, language: str
 ) -> Participant:
     """Create a participant and their cultural profile. The time zone defaults to the agency's."""
     _check_peer(agency, fields.get("assigned_peer"))
@@ -53,31 +54,28 @@ def participant_create(
         actor=created_by,
         action="participant.created",
         target=participant,
-        request=request,
     )
     return participant
 
 
-def participant_update(
-    *, participant: Participant, changed_by: User, form, request=None
-) -> Participant:
-    """Save a validated ParticipantForm."""
-    _check_peer(
-        participant.agency, form.cleaned_data.get("assigned_peer", participant.assigned_peer)
-    )
-    participant = form.save()
+@transaction.atomic
+def participant_update(*, participant: Participant, changed_by: User, data: dict) -> Participant:
+    """Change the record's fields to `data` (validated, e.g. a ParticipantForm's cleaned data)."""
+    _check_peer(participant.agency, data.get("assigned_peer", participant.assigned_peer))
+    for name, value in data.items():
+        setattr(participant, name, value)
+    participant.save(update_fields=list(data))
     audit_record(
         agency=participant.agency,
         actor=changed_by,
         action="participant.updated",
         target=participant,
-        request=request,
     )
     return participant
 
 
 def participant_transfer(
-    *, participant: Participant, to_peer: Membership, changed_by: User, request=None
+    *, participant: Participant, to_peer: Membership, changed_by: User
 ) -> None:
     _check_peer(participant.agency, to_peer)
     with transaction.atomic():
@@ -88,14 +86,12 @@ def participant_transfer(
             actor=changed_by,
             action="participant.transferred",
             target=participant,
-            request=request,
         )
-        # Goal reviews due go to the new peer from now on.
-        from alliance.goals import goal_reviews_replan
-
-        goal_reviews_replan(participant=participant, by=changed_by, request=request)
+        # E.g. goal reviews due go to the new peer from now on (alliance.goals).
+        participant_transferred.send(sender=Participant, participant=participant, by=changed_by)
 
 
+@transaction.atomic
 def participant_set_status(
     *,
     participant: Participant,
@@ -103,7 +99,6 @@ def participant_set_status(
     changed_by: User,
     discharged_on: date | None = None,
     reason: str = "",
-    request=None,
 ) -> None:
     """Pause, resume or discharge. A discharge needs its date and reason; the others clear them."""
     if status == ParticipantStatus.DISCHARGED and (discharged_on is None or not reason.strip()):
@@ -121,25 +116,42 @@ def participant_set_status(
         actor=changed_by,
         action=f"participant.{status}",
         target=participant,
-        request=request,
     )
 
 
+# Fields edited with the profile that are stored on the participant.
+PROFILE_PARTICIPANT_FIELDS = {"pronouns"}
+
+
 def profile_update(
-    *, form, changed_by: User | None, by_participant: bool = False, request=None
+    *,
+    profile: CulturalProfile,
+    data: dict,
+    changed_by: User | None,
+    by_participant: bool = False,
 ) -> CulturalProfile:
-    """Save a validated profile form and record who changed which fields. A participant acting
-    through their portal link has no user: `by_participant` says it was them."""
-    profile = form.instance
-    changed = [name for name in form.changed_data]
-    if not changed:
-        return profile
+    """Change the profile to `data` (validated, e.g. a CulturalProfileForm's cleaned data) and
+    record who changed which fields. A participant acting through their portal link has no
+    user: `by_participant` says it was them. Compared with what is stored, not with `profile`
+    itself: a validated ModelForm has already copied its data onto its instance."""
     with transaction.atomic():
-        profile = form.save(commit=False)
+        profile = CulturalProfile.objects.select_related("participant").get(pk=profile.pk)
+        participant = profile.participant
+
+        def stored(name):
+            return getattr(participant if name in PROFILE_PARTICIPANT_FIELDS else profile, name)
+
+        changed = [name for name, value in data.items() if stored(name) != value]
+        if not changed:
+            return profile
+        for name in changed:
+            setattr(
+                participant if name in PROFILE_PARTICIPANT_FIELDS else profile, name, data[name]
+            )
         profile.updated_at = timezone.now()
         profile.save()
-        if hasattr(form, "save_participant_fields"):
-            form.save_participant_fields()
+        if PROFILE_PARTICIPANT_FIELDS & set(changed):
+            participant.save(update_fields=sorted(PROFILE_PARTICIPANT_FIELDS & set(changed)))
         CulturalProfileChange.objects.create(
             agency=profile.agency,
             participant=profile.participant,
@@ -153,7 +165,6 @@ def profile_update(
             action="profile.updated",
             target=profile.participant,
             actor_label=PARTICIPANT_LINK_ACTOR if by_participant else "",
-            request=request,
         )
     return profile
 
@@ -169,7 +180,6 @@ def channel_consent_set(
     granted: bool,
     recorded_by: User | None,
     actor_label: str = "",
-    request=None,
 ) -> ChannelConsent:
     """Grant or revoke consent for a channel. Revocation is effective at once: every sender
     checks consent when it sends. Revoking a channel never granted changes nothing."""
@@ -200,32 +210,28 @@ def channel_consent_set(
         actor_label=actor_label,
         action=action,
         target=consent,
-        request=request,
     )
     return consent
 
 
+@transaction.atomic
 def disclosure_consent_create(
-    *, participant: Participant, created_by: User, form, request=None
+    *, participant: Participant, created_by: User, data: dict
 ) -> DisclosureConsent:
-    consent = form.save(commit=False)
-    consent.agency = participant.agency
-    consent.participant = participant
-    consent.created_by = created_by
-    consent.save()
+    consent = DisclosureConsent.objects.create(
+        agency=participant.agency, participant=participant, created_by=created_by, **data
+    )
     audit_record(
         agency=participant.agency,
         actor=created_by,
         action="disclosure_consent.created",
         target=consent,
-        request=request,
     )
     return consent
 
 
-def disclosure_consent_revoke(
-    *, consent: DisclosureConsent, revoked_by: User, request=None
-) -> None:
+@transaction.atomic
+def disclosure_consent_revoke(*, consent: DisclosureConsent, revoked_by: User) -> None:
     updated = DisclosureConsent.objects.filter(pk=consent.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -235,7 +241,6 @@ def disclosure_consent_revoke(
             actor=revoked_by,
             action="disclosure_consent.revoked",
             target=consent,
-            request=request,
         )
 
 
@@ -243,41 +248,39 @@ def disclosure_consent_revoke(
 
 
 def boundary_template_publish(
-    *, agency: Agency, published_by: User, form, request=None
+    *, agency: Agency, published_by: User, data: dict
 ) -> BoundaryTemplate:
     """Publish the next version of the agency's boundaries agreement. Earlier versions stay as
     they were; participants are asked to acknowledge the new one."""
     latest = (
         BoundaryTemplate.objects.order_by("-version").values_list("version", flat=True).first() or 0
     )
-    template = form.save(commit=False)
-    template.agency = agency
-    template.version = latest + 1
-    template.published_by = published_by
+    template = BoundaryTemplate(
+        agency=agency, version=latest + 1, published_by=published_by, **data
+    )
     try:
         with transaction.atomic():
             template.save()
+            audit_record(
+                agency=agency,
+                actor=published_by,
+                action="boundaries.published",
+                target=template,
+            )
     except IntegrityError as error:  # two admins published at once
         raise ValidationError(
             _("Someone published a version just now. Reload and try again.")
         ) from error
-    audit_record(
-        agency=agency,
-        actor=published_by,
-        action="boundaries.published",
-        target=template,
-        request=request,
-    )
     return template
 
 
+@transaction.atomic
 def boundary_terms_set(
     *,
     participant: Participant,
     template: BoundaryTemplate,
     personal_terms: str,
     changed_by: User,
-    request=None,
 ) -> BoundaryAgreement:
     agreement, _created = BoundaryAgreement.objects.get_or_create(
         agency=participant.agency, participant=participant, template=template
@@ -291,13 +294,13 @@ def boundary_terms_set(
             actor=changed_by,
             action="boundaries.terms_set",
             target=agreement,
-            request=request,
         )
     return agreement
 
 
+@transaction.atomic
 def boundary_acknowledge(
-    *, participant: Participant, template: BoundaryTemplate, request=None
+    *, participant: Participant, template: BoundaryTemplate
 ) -> BoundaryAgreement:
     """Record the participant's acknowledgement of `template` (idempotent: a second submit keeps
     the first time)."""
@@ -314,7 +317,6 @@ def boundary_acknowledge(
             actor_label=PARTICIPANT_LINK_ACTOR,
             action="boundaries.acknowledged",
             target=agreement,
-            request=request,
         )
     agreement.refresh_from_db()
     return agreement
@@ -323,20 +325,35 @@ def boundary_acknowledge(
 # Contacts ------------------------------------------------------------------------------------
 
 
-def contact_log(*, participant: Participant, staff: Membership, form, request=None) -> Contact:
-    contact = form.save(commit=False)
-    contact.agency = participant.agency
-    contact.participant = participant
-    contact.staff = staff
-    contact.save()
+@transaction.atomic
+def contact_log(*, participant: Participant, staff: Membership, data: dict) -> Contact:
+    contact = Contact.objects.create(
+        agency=participant.agency, participant=participant, staff=staff, **data
+    )
     audit_record(
         agency=participant.agency,
         actor=staff.user,
         action="contact.logged",
         target=contact,
-        request=request,
     )
     return contact
+
+
+# Language terms (person-first hints) -------------------------------------------------------
+
+
+@transaction.atomic
+def language_term_add(*, agency: Agency, added_by: User, data: dict) -> LanguageTerm:
+    """Add a term the contact log's hints suggest another word for."""
+    term = LanguageTerm.objects.create(agency=agency, **data)
+    audit_record(agency=agency, actor=added_by, action="language_term.added", target=term)
+    return term
+
+
+@transaction.atomic
+def language_term_delete(*, term: LanguageTerm, deleted_by: User) -> None:
+    audit_record(agency=term.agency, actor=deleted_by, action="language_term.deleted", target=term)
+    term.delete()
 
 
 # Portal links --------------------------------------------------------------------------------
@@ -344,7 +361,7 @@ def contact_log(*, participant: Participant, staff: Membership, form, request=No
 
 @transaction.atomic
 def portal_link_create(
-    *, participant: Participant, created_by: User | None, request=None
+    *, participant: Participant, created_by: User | None
 ) -> tuple[PortalLink, str]:
     """Issue a new portal link and revoke the older ones. Returns the raw token, which is not
     stored: show it once, send it, forget it."""
@@ -365,12 +382,12 @@ def portal_link_create(
         actor=created_by,
         action="portal_link.created",
         target=link,
-        request=request,
     )
     return link, raw_token
 
 
-def portal_link_revoke(*, participant: Participant, revoked_by: User, request=None) -> int:
+@transaction.atomic
+def portal_link_revoke(*, participant: Participant, revoked_by: User) -> int:
     revoked = PortalLink.objects.filter(participant=participant, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -380,19 +397,16 @@ def portal_link_revoke(*, participant: Participant, revoked_by: User, request=No
             actor=revoked_by,
             action="portal_link.revoked",
             target=participant,
-            request=request,
         )
     return revoked
 
 
-def participant_viewed(
-    *, participant: Participant, actor: User, what: str = "page", request=None
-) -> None:
+@transaction.atomic
+def participant_viewed(*, participant: Participant, actor: User, what: str = "page") -> None:
     """Every staff view of a participant's page or data leaves one audit event."""
     audit_record(
         agency=participant.agency,
         actor=actor,
         action=f"participant.viewed.{what}",
         target=participant,
-        request=request,
     )

@@ -4,8 +4,7 @@ open the agency's scope themselves."""
 from celery import shared_task
 
 from agencies.tenancy import agency_scope
-
-from . import imports
+from participants import imports
 
 
 @shared_task(ignore_result=True)

@@ -1,12 +1,11 @@
-"""Participant pages, mounted under /a/<agency_slug>/ (see agencies/urls.py). Each route says who
+"""Participant pages, mounted under /a/<agency_slug>/ (config/urls.py). Each route says who
 may use it (agencies/access.py); `participant_id` reaches the view as the participant, found
 through the caseload rule (another peer's participant is 404)."""
 
 from django.urls import include, path
 
 from agencies.access import ADMINS, EVERY_ROLE, SUPERVISORS, agency_path
-
-from . import views
+from participants import views
 
 one = "participants/<int:participant_id>/"
 
@@ -73,24 +72,6 @@ urlpatterns = [
         name="participant_boundaries",
         roles=EVERY_ROLE,
         viewed="boundaries",
-    ),
-    agency_path(
-        one + "portal-link/",
-        views.portal_link_create,
-        name="portal_link_create",
-        roles=EVERY_ROLE,
-    ),
-    agency_path(
-        one + "portal-link/revoke/",
-        views.portal_link_revoke,
-        name="portal_link_revoke",
-        roles=EVERY_ROLE,
-    ),
-    agency_path(
-        one + "portal-link/send/",
-        views.portal_link_send,
-        name="portal_link_send",
-        roles=EVERY_ROLE,
     ),
     agency_path(
         one + "audit/",

@@ -7,7 +7,6 @@ consent) are looked up through that participant."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -19,10 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from agencies.models import AuditEvent, Role
 from agencies.submissions import stores_once
-from alliance.consistency import consistency_for
-
-from . import selectors, services
-from .forms import (
+from participants import selectors, services
+from participants.forms import (
     BoundaryTemplateForm,
     CaseloadFilterForm,
     ChannelConsentForm,
@@ -36,8 +33,8 @@ from .forms import (
     StatusForm,
     TransferForm,
 )
-from .language import DEFAULT_TERMS
-from .models import (
+from participants.language import DEFAULT_TERMS
+from participants.models import (
     BoundaryTemplate,
     Channel,
     DisclosureConsent,
@@ -45,6 +42,7 @@ from .models import (
     Participant,
     ParticipantStatus,
 )
+from participants.panels import participant_panels
 
 CASELOAD_PAGE_SIZE = 25
 TIMELINE_LENGTH = 50
@@ -136,7 +134,6 @@ def participant_create(request, agency_slug):
                 created_by=request.user,
                 fields=fields,
                 language=form.cleaned_data["language"],
-                request=request,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -165,8 +162,8 @@ def participant_detail(request, agency_slug, participant):
             "boundary_agreement": agreement,
             "portal_link": selectors.portal_link_active(participant),
             "contacts": participant.contacts.select_related("staff__user")[:TIMELINE_LENGTH],
-            # Consistency with this participant (practice 8), beside the alliance scores.
-            "consistency": consistency_for(participant=participant),
+            # What the feature apps show here, e.g. consistency (participants/panels.py).
+            "panels": participant_panels(participant),
         },
     )
 
@@ -177,7 +174,7 @@ def participant_edit(request, agency_slug, participant):
     if request.method == "POST" and form.is_valid():
         try:
             services.participant_update(
-                participant=participant, changed_by=request.user, form=form, request=request
+                participant=participant, changed_by=request.user, data=form.cleaned_data
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -196,7 +193,9 @@ def participant_edit(request, agency_slug, participant):
 def profile_edit(request, agency_slug, participant):
     form = CulturalProfileForm(request.POST or None, instance=selectors.profile_of(participant))
     if request.method == "POST" and form.is_valid():
-        services.profile_update(form=form, changed_by=request.user, request=request)
+        services.profile_update(
+            profile=form.instance, data=form.cleaned_data, changed_by=request.user
+        )
         messages.success(request, _("Profile saved."))
         return _back_to(participant, "participant_detail")
     return render(
@@ -223,7 +222,7 @@ def contact_create(request, agency_slug, participant):
     )
     if request.method == "POST" and form.is_valid():
         contact = services.contact_log(
-            participant=participant, staff=request.membership, form=form, request=request
+            participant=participant, staff=request.membership, data=form.cleaned_data
         )
         hints = selectors.hints_for(contact.note)
         if hints:
@@ -264,7 +263,6 @@ def participant_transfer(request, agency_slug, participant):
             participant=participant,
             to_peer=form.cleaned_data["assigned_peer"],
             changed_by=request.user,
-            request=request,
         )
         messages.success(request, _("Participant transferred."))
         return _back_to(participant, "participant_detail")
@@ -291,7 +289,6 @@ def participant_status(request, agency_slug, participant):
             changed_by=request.user,
             discharged_on=form.cleaned_data["discharged_on"],
             reason=form.cleaned_data["reason"],
-            request=request,
         )
         messages.success(request, _("Status changed."))
         return _back_to(participant, "participant_detail")
@@ -321,7 +318,6 @@ def consents(request, agency_slug, participant):
                 channel=channel,
                 granted=form.cleaned_data[channel],
                 recorded_by=request.user,
-                request=request,
             )
         messages.success(request, _("Contact consent saved."))
         return _back_to(participant, "participant_consents")
@@ -345,7 +341,7 @@ def disclosure_create(request, agency_slug, participant):
     )
     if request.method == "POST" and form.is_valid():
         services.disclosure_consent_create(
-            participant=participant, created_by=request.user, form=form, request=request
+            participant=participant, created_by=request.user, data=form.cleaned_data
         )
         messages.success(request, _("Consent to disclose recorded."))
         return _back_to(participant, "participant_consents")
@@ -365,7 +361,7 @@ def disclosure_create(request, agency_slug, participant):
 @require_POST
 def disclosure_revoke(request, agency_slug, participant, consent_id):
     consent = get_object_or_404(participant.disclosure_consents, pk=consent_id)
-    services.disclosure_consent_revoke(consent=consent, revoked_by=request.user, request=request)
+    services.disclosure_consent_revoke(consent=consent, revoked_by=request.user)
     messages.success(request, _("Consent revoked. It no longer allows any disclosure."))
     return _back_to(participant, "participant_consents")
 
@@ -386,7 +382,6 @@ def boundaries_personal(request, agency_slug, participant):
             template=template,
             personal_terms=form.cleaned_data["personal_terms"],
             changed_by=request.user,
-            request=request,
         )
         messages.success(
             request, _("Boundaries saved. The participant is asked to acknowledge them.")
@@ -403,45 +398,6 @@ def boundaries_personal(request, agency_slug, participant):
         },
         status=_status(form),
     )
-
-
-@require_POST
-def portal_link_create(request, agency_slug, participant):
-    link, raw_token = services.portal_link_create(
-        participant=participant, created_by=request.user, request=request
-    )
-    # The raw link is shown this once, for copying; only its hash is kept.
-    return render(
-        request,
-        "participants/portal_link_created.html",
-        {
-            "participant": participant,
-            "link": link,
-            "url": settings.SITE_URL + reverse("portal_home", args=[raw_token]),
-        },
-    )
-
-
-@require_POST
-def portal_link_send(request, agency_slug, participant):
-    """Send the portal link by the participant's preferred consented channel (a fresh link,
-    made when the message goes out)."""
-    from alliance.notices import portal_link_send as send
-
-    if send(participant=participant, sent_by=request.user):
-        messages.success(request, _("The link is on its way."))
-    else:
-        messages.error(
-            request, _("This person has not agreed to texts or emails. Copy the link instead.")
-        )
-    return _back_to(participant)
-
-
-@require_POST
-def portal_link_revoke(request, agency_slug, participant):
-    services.portal_link_revoke(participant=participant, revoked_by=request.user, request=request)
-    messages.success(request, _("Portal link revoked."))
-    return _back_to(participant, "participant_detail")
 
 
 def participant_audit(request, agency_slug, participant):
@@ -467,7 +423,7 @@ def boundary_templates(request, agency_slug):
     if request.method == "POST" and form.is_valid():
         try:
             template = services.boundary_template_publish(
-                agency=request.agency, published_by=request.user, form=form, request=request
+                agency=request.agency, published_by=request.user, data=form.cleaned_data
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -496,9 +452,9 @@ def _template_initial(template) -> dict:
 def language_terms(request, agency_slug):
     form = LanguageTermForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        term = form.save(commit=False)
-        term.agency = request.agency
-        term.save()
+        services.language_term_add(
+            agency=request.agency, added_by=request.user, data=form.cleaned_data
+        )
         messages.success(request, _("Term added."))
         return redirect("language_terms", agency_slug=request.agency.slug)
     return render(
@@ -515,6 +471,7 @@ def language_terms(request, agency_slug):
 
 @require_POST
 def language_term_delete(request, agency_slug, term_id):
-    get_object_or_404(LanguageTerm, pk=term_id).delete()
+    term = get_object_or_404(LanguageTerm, pk=term_id)
+    services.language_term_delete(term=term, deleted_by=request.user)
     messages.success(request, _("Term removed."))
     return redirect("language_terms", agency_slug=request.agency.slug)

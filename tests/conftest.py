@@ -7,12 +7,12 @@ import pytest
 from django.core.cache import cache
 from django.db import connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from agencies.database_roles import app_role_grant
 from agencies.models import Role
 from config import local_postgres
-
-from .factories import make_agency, make_member, make_user
+from tests.factories import api_client, make_agency, make_api_key, make_member, make_user
 
 pytest_plugins = ["tests.celery_worker"]  # real worker fixtures: worker_queue, celery_worker_queue
 
@@ -61,7 +61,7 @@ def _fresh_cache():
 
 
 def process_caches_clear():
-    from alliance import forms, selectors
+    from alliance.checkins import forms, selectors
 
     selectors.instrument_items_forget()
     forms.checkin_fields_forget()
@@ -121,3 +121,37 @@ def peer_a_client(peer_a):
 @pytest.fixture
 def admin_b_client(admin_b):
     return client_for(admin_b.user)
+
+
+# The REST API -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def key_a(agency_a):
+    return make_api_key(agency_a)
+
+
+@pytest.fixture
+def api_a(key_a):
+    return api_client(key_a[1])
+
+
+@pytest.fixture
+def api_b(agency_b):
+    return api_client(make_api_key(agency_b)[1])
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    return body["error"]
+
+
+def api_list_queries(api, url) -> int:
+    with CaptureQueriesContext(connections["default"]) as captured:
+        response = api.get(url, {"page_size": 50})
+    assert response.status_code == 200
+    return len(captured)

@@ -20,7 +20,7 @@ def make_agency(slug: str | None = None, **fields) -> Agency:
     n = next(_serial)
     slug = slug or f"agency-{n}"
     agency = Agency.objects.create(slug=slug, name=fields.pop("name", f"Agency {slug}"), **fields)
-    from alliance.services import instrument_install_default
+    from alliance.checkins.services import instrument_install_default
 
     with agency_scope(agency):  # as every new agency gets it
         instrument_install_default(agency=agency)
@@ -123,7 +123,7 @@ def totp_code_now() -> str:
 
 def make_checkin_request(participant, *, channel="link"):
     """An open check-in request for the participant. Returns (request, raw token)."""
-    from alliance.services import checkin_request_create
+    from alliance.checkins.services import checkin_request_create
 
     with agency_scope(participant.agency_id):
         return checkin_request_create(participant=participant, channel=channel, created_by=None)
@@ -131,8 +131,8 @@ def make_checkin_request(participant, *, channel="link"):
 
 def make_alert(participant, *, scale_value=1):
     """A submitted check-in with every scale answer at `scale_value`, and its alert."""
-    from alliance.models import Alert, CheckInRequest, InstrumentItem
-    from alliance.services import checkin_submit
+    from alliance.checkins.models import Alert, CheckInRequest, InstrumentItem
+    from alliance.checkins.services import checkin_submit
 
     checkin, _raw = make_checkin_request(participant)
     with agency_scope(participant.agency_id):
@@ -173,8 +173,8 @@ def make_dated_checkin_request(
 ):
     """A check-in request for `participant` (the agency's default instrument, installed if
     missing), created `days_ago` days back; optionally revoked or already expired."""
-    from alliance import services
-    from alliance.models import CheckInRequest
+    from alliance.checkins import services
+    from alliance.checkins.models import CheckInRequest
 
     with agency_scope(participant.agency_id):
         agency = participant.agency
@@ -210,8 +210,8 @@ def make_checkin_response(
     `participant`: every scale item answered `scale_value` except the practices in
     `answers_by_practice` (None leaves that item unanswered), the open question answered
     `text` if given. `days_ago` moves the response, its request and its alert back in time."""
-    from alliance import services
-    from alliance.models import Alert, CheckInRequest, CheckInResponse, InstrumentItem
+    from alliance.checkins import services
+    from alliance.checkins.models import Alert, CheckInRequest, CheckInResponse, InstrumentItem
 
     by_practice = answers_by_practice or {}
     checkin = make_dated_checkin_request(participant, channel=channel)
@@ -248,7 +248,7 @@ def make_checkin_response(
 def make_goal(participant, *, words=None, created_by=None, **fields):
     """A goal of `participant`, created through the services (so its review reminder is
     planned when it has a review date and the participant a peer)."""
-    from alliance.goals import goal_create
+    from alliance.goals.services import goal_create
 
     with agency_scope(participant.agency_id):
         return goal_create(
@@ -260,7 +260,7 @@ def make_goal(participant, *, words=None, created_by=None, **fields):
 
 
 def make_goal_step(goal, text=None, *, added_by=None):
-    from alliance.goals import goal_step_add
+    from alliance.goals.services import goal_step_add
 
     with agency_scope(goal.agency_id):
         return goal_step_add(
@@ -272,7 +272,7 @@ def make_commitment(participant, *, staff=None, hours_ahead=48, what="Call on Th
     """An open staff commitment, made through the service (so its reminders exist)."""
     from datetime import timedelta
 
-    from alliance.commitments import commitment_create
+    from alliance.commitments.services import commitment_create
 
     with agency_scope(participant.agency_id):
         staff = staff or make_member(participant.agency, Role.PEER)
@@ -287,7 +287,7 @@ def make_commitment(participant, *, staff=None, hours_ahead=48, what="Call on Th
 
 
 def make_notification(membership, text="A check-in needs a look"):
-    from alliance.models import Delivery, Notification
+    from alliance.messaging.models import Delivery, Notification
 
     with agency_scope(membership.agency_id):
         delivery = Delivery.objects.create(

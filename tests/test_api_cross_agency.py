@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from .factories import (
+from tests.factories import (
     api_client,
     make_alert,
     make_api_key,
@@ -19,7 +19,7 @@ from .factories import (
     make_goal_step,
     make_participant,
 )
-from .routes import all_routes
+from tests.routes import all_routes
 
 API_PREFIX = "api/v1/"
 
@@ -35,7 +35,7 @@ BUILDERS = {
         make_participant(agency, peer=peer)
     ),
     "instruments": lambda agency, peer=None: __import__(
-        "alliance.services", fromlist=["x"]
+        "alliance.checkins.services", fromlist=["x"]
     ).instrument_install_default(agency=agency),
     "alerts": lambda agency, peer=None: make_alert(make_participant(agency, peer=peer)),
     "commitments": lambda agency, peer=None: make_commitment(make_participant(agency, peer=peer)),

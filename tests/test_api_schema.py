@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from .factories import (
+from tests.factories import (
     make_alert,
     make_api_key,
     make_checkin_request,
@@ -120,7 +120,7 @@ def world(db, agency_a, settings, wsgi_keeps_the_test_connection):
     response = make_checkin_response(make_participant(agency_a))
     alert = make_alert(participant)
     from agencies.tenancy import agency_scope
-    from alliance.models import Instrument
+    from alliance.checkins.models import Instrument
 
     with agency_scope(agency_a):
         instrument = Instrument.objects.first()

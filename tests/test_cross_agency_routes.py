@@ -9,9 +9,8 @@ import pytest
 from django.urls import reverse
 
 from agencies.models import Role
-
-from .conftest import client_for
-from .factories import (
+from tests.conftest import client_for
+from tests.factories import (
     make_alert,
     make_api_key,
     make_checkin_request,
@@ -26,7 +25,7 @@ from .factories import (
     make_notification,
     make_participant,
 )
-from .routes import agency_routes, all_routes
+from tests.routes import agency_routes, all_routes
 
 # URL keyword -> a function making an object of that kind in the given agency. It receives the
 # agency and the objects already built for this URL (by keyword, in URL order), so a nested id

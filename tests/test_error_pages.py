@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from .conftest import client_for
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 

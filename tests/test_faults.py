@@ -11,14 +11,13 @@ import time
 import pytest
 from django.db import connection
 
-from agencies.scale_data import checkin_links_create, seed_scale
 from agencies.tenancy import agency_scope
-from alliance.models import CheckInRequest, CheckInResponse
+from alliance.checkins.models import CheckInRequest, CheckInResponse
 from bench.loadgen import round_trip
+from bench.scale_data import checkin_links_create, seed_scale
 from bench.server import gunicorn_start, gunicorn_stop
-
-from . import services
-from .conftest import as_maintenance_role
+from tests import services
+from tests.conftest import as_maintenance_role
 
 pytestmark = pytest.mark.faults
 TRIPS_BEFORE = 20  # round trips completed before the restart

@@ -21,9 +21,8 @@ from django.db.utils import load_backend
 
 from agencies.tenancy import agency_scope
 from participants.models import Participant
-
-from . import services
-from .factories import make_participant
+from tests import services
+from tests.factories import make_participant
 
 PGBOUNCER = "/usr/sbin/pgbouncer"
 SQL = "SELECT id FROM participants_participant ORDER BY id"

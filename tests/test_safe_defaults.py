@@ -13,13 +13,12 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from agencies.api.viewsets import AgencyScopedViewSet
-from agencies.demo import DEMO_TOTP_SECRET, PLATFORM_ADMIN
 from agencies.models import IdempotentRequest, User
 from agencies.tenancy import agency_scope
+from demo.seed import DEMO_TOTP_SECRET, PLATFORM_ADMIN
 from participants import services as participant_services
 from participants.models import Participant
-
-from .factories import api_client, make_api_key
+from tests.factories import api_client, make_api_key
 
 V1 = "/api/v1"
 PARTICIPANTS = "/a/agency-a/participants/"

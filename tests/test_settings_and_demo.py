@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from agencies.demo import DEMO_PASSWORD, STAFF, seed_demo
 from agencies.models import Agency, Membership, User
 from agencies.tenancy import scopes_disabled
+from demo.seed import DEMO_PASSWORD, STAFF, seed_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,14 +26,13 @@ from django.utils.translation.template import templatize
 
 from agencies.models import Role
 from agencies.tenancy import agency_scope
-from alliance import services as alliance_services
-from alliance.delivery import deliver, delivery_schedule
-from alliance.models import Delivery, DeliveryKind, DeliveryStatus
-from alliance.transports import MemorySMS
+from alliance.checkins import services as alliance_services
+from alliance.messaging.models import Delivery, DeliveryKind, DeliveryStatus
+from alliance.messaging.services import deliver, delivery_schedule
+from alliance.messaging.transports import MemorySMS
 from participants import services as participant_services
 from participants.services import channel_consent_set
-
-from .factories import make_commitment, make_member, make_participant
+from tests.factories import make_commitment, make_member, make_participant
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -45,27 +44,29 @@ COMPILED = CATALOG.with_suffix(".mo")
 PARTICIPANT_TEMPLATE_GLOBS = [
     "base.html",
     "participant_base.html",
-    "alliance/checkin*.html",
-    "alliance/kiosk_done.html",
-    "alliance/follow_through.html",
-    "alliance/widgets/*",
-    "participants/portal/**/*",
+    "checkins/checkin*.html",
+    "checkins/kiosk_done.html",
+    "commitments/follow_through.html",
+    "checkins/widgets/*",
+    "portal/**/*",
     "errors/*",
 ]
 # Staff pages that only happen to match a glob above.
-STAFF_ONLY = {"alliance/checkin_link_created.html"}
+STAFF_ONLY = {"checkins/checkin_link_created.html"}
 
 # Modules whose strings reach participants: message renderers (texts and emails), the portal
 # views (notices), and the forms and models behind the fields and choices of their pages.
 PARTICIPANT_MODULES = [
-    "alliance/commitments.py",
-    "alliance/schedules.py",
-    "alliance/notices.py",
-    "alliance/goals.py",
-    "alliance/forms.py",
-    "alliance/goal_forms.py",
-    "alliance/models.py",
-    "participants/portal_views.py",
+    "alliance/commitments/messages.py",
+    "alliance/commitments/models.py",
+    "alliance/checkins/messages.py",
+    "alliance/checkins/forms.py",
+    "alliance/checkins/models.py",
+    "alliance/goals/messages.py",
+    "alliance/goals/forms.py",
+    "alliance/goals/models.py",
+    "alliance/portal/messages.py",
+    "alliance/portal/views.py",
     "participants/forms.py",
     "participants/models.py",
     "participants/phones.py",
@@ -182,14 +183,14 @@ def test_the_participant_templates_are_found():
     names = {str(p.relative_to(TEMPLATES)) for p in participant_templates()}
     assert {
         "participant_base.html",
-        "alliance/checkin.html",
-        "alliance/checkin_thanks.html",
-        "alliance/follow_through.html",
-        "alliance/widgets/scale.html",
-        "participants/portal/home.html",
+        "checkins/checkin.html",
+        "checkins/checkin_thanks.html",
+        "commitments/follow_through.html",
+        "checkins/widgets/scale.html",
+        "portal/home.html",
         "errors/404.html",
     } <= names
-    assert "alliance/checkin_link_created.html" not in names
+    assert "checkins/checkin_link_created.html" not in names
 
 
 @pytest.mark.parametrize("path", participant_templates(), ids=lambda p: _name(p))

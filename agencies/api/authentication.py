@@ -8,7 +8,7 @@ from rest_framework.authentication import (
 )
 from rest_framework.exceptions import AuthenticationFailed
 
-from .keys import api_key_find, api_key_touch
+from agencies.api.keys import api_key_find, api_key_touch
 
 
 class ApiKeyPrincipal:

@@ -3,19 +3,20 @@
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
+from agencies.api.resources import API_RESOURCES
 from agencies.models import Agency, ApiKey, User
 from agencies.services import audit_record
 from agencies.tenancy import agency_scope, find_by_token
 from agencies.tokens import token_hash, token_new
 
-from .resources import API_RESOURCES
-
 KEY_PREFIX = "rk_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most once a minute
 
 
+@transaction.atomic
 def api_key_create(
     *,
     agency: Agency,
@@ -23,7 +24,6 @@ def api_key_create(
     created_by: User | None,
     access: str = ApiKey.Access.READ,
     resources: Iterable[str] = (),
-    request=None,
 ) -> tuple[ApiKey, str]:
     """Create a key for `agency`, read-only unless `access` says read-write, for `resources`
     (names from API_RESOURCES; none: every resource). Returns (key, raw key): show the raw key
@@ -44,13 +44,12 @@ def api_key_create(
             access=access,
             resources=resources,
         )
-        audit_record(
-            agency=agency, actor=created_by, action="api_key.created", target=key, request=request
-        )
+        audit_record(agency=agency, actor=created_by, action="api_key.created", target=key)
     return key, raw
 
 
-def api_key_revoke(*, key: ApiKey, revoked_by: User | None, request=None) -> bool:
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, revoked_by: User | None) -> bool:
     with agency_scope(key.agency_id):
         revoked = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
@@ -61,7 +60,6 @@ def api_key_revoke(*, key: ApiKey, revoked_by: User | None, request=None) -> boo
                 actor=revoked_by,
                 action="api_key.revoked",
                 target=key,
-                request=request,
             )
     return bool(revoked)
 

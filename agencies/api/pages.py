@@ -9,10 +9,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from agencies.api.keys import api_key_create, api_key_revoke
+from agencies.api.resources import API_RESOURCES
 from agencies.models import ApiKey
-
-from .keys import api_key_create, api_key_revoke
-from .resources import API_RESOURCES
 
 
 class ApiKeyForm(forms.Form):
@@ -57,7 +56,6 @@ def api_key_list(request, agency_slug):
             access=form.cleaned_data["access"],
             resources=form.cleaned_data["resources"],
             created_by=request.user,
-            request=request,
         )
         # Shown this once; only its hash is kept.
         (key,) = _with_resource_labels([key])
@@ -85,6 +83,6 @@ def _with_resource_labels(keys) -> list[ApiKey]:
 @require_POST
 def api_key_revoke_view(request, agency_slug, key_id):
     key = get_object_or_404(ApiKey, pk=key_id)
-    if api_key_revoke(key=key, revoked_by=request.user, request=request):
+    if api_key_revoke(key=key, revoked_by=request.user):
         messages.success(request, _("Key revoked. Requests with it now fail."))
     return redirect("api_key_list", agency_slug=request.agency.slug)

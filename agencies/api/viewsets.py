@@ -40,14 +40,14 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from agencies.access import EVERY_ROLE, in_caseload
+from agencies.api.errors import AgencyRequired, Conflict
+from agencies.api.resources import API_RESOURCES
+from agencies.api.schema import AGENCY_HEADER, IDEMPOTENCY_HEADER
+from agencies.context import context_update
 from agencies.models import ApiKey, IdempotentRequest, Role
 from agencies.selectors import agencies_for_user, agency_membership_for
 from agencies.services import audit_record
 from agencies.tenancy import ScopeError, agency_scope
-
-from .errors import AgencyRequired, Conflict
-from .resources import API_RESOURCES
-from .schema import AGENCY_HEADER, IDEMPOTENCY_HEADER
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 IDEMPOTENCY_KEY_FORMAT = re.compile(r"[!-~]{1,255}")  # printable ASCII, no spaces
@@ -55,6 +55,18 @@ SLUG_FORMAT = re.compile(r"[-a-zA-Z0-9_]{1,60}")
 FORBIDDEN_OVERRIDES = ("get_queryset", "get_object")
 STANDARD_ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destroy")
 UNDECLARED = object()
+
+
+def _without_nul(value):
+    """`value` with every NUL character as U+FFFD: PostgreSQL's jsonb holds no NUL, and an
+    error message may echo one back from the request (it is stored, and replayed, so)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
 
 
 class _Replay(Exception):
@@ -177,6 +189,11 @@ class AgencyScopedViewSet(GenericViewSet):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication, permissions, throttles
         self.agency, self.membership = self._resolve_agency(request)
+        # Who acts, for the audit trail (agencies/context.py): the key, or the staff member.
+        if self.api_key is not None:
+            context_update(user=None, label=f"api-key:{self.api_key.pk}")
+        else:
+            context_update(user=request.user)
         self._role_check()
         self._request_scope.enter_context(agency_scope(self.agency))
         self._idempotency_begin(request)
@@ -300,7 +317,7 @@ class AgencyScopedViewSet(GenericViewSet):
             if response.status_code >= 500 or response.status_code == 429:
                 IdempotentRequest.objects.filter(pk=row.pk).delete()
             else:
-                body = json.loads(JSONRenderer().render(response.data) or b"null")
+                body = _without_nul(json.loads(JSONRenderer().render(response.data) or b"null"))
                 if isinstance(body, dict):
                     body.update({name: None for name in self.idempotency_redact if name in body})
                 IdempotentRequest.objects.filter(pk=row.pk).update(
@@ -318,6 +335,5 @@ class AgencyScopedViewSet(GenericViewSet):
                 actor_label=f"api-key:{self.api_key.pk}"[:40],
                 action="api.write",
                 target=self.api_key,
-                request=request._request,
             )
         return response

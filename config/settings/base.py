@@ -35,7 +35,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "agencies",
     "participants",
+    "alliance.messaging",
+    "alliance.checkins",
+    "alliance.goals",
+    "alliance.commitments",
+    "alliance.portal",
     "alliance",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -180,7 +186,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {"task": "alliance.tasks.deliveries_sweep", "schedule": 60},
-    "send-staff-digests": {"task": "alliance.tasks.staff_digests_send", "schedule": 60 * 60},
+    "send-staff-digests": {
+        "task": "alliance.messaging.tasks.staff_digests_send",
+        "schedule": 60 * 60,
+    },
     "clear-expired-staff-sessions": {
         "task": "agencies.tasks.sessions_clear_expired",
         "schedule": 60 * 60,
@@ -216,9 +225,9 @@ RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
 # Phone numbers typed without a country code are read as numbers of this region.
 RAPPORT_PHONE_REGION = env_str("RAPPORT_PHONE_REGION", "US")
 
-# Text messages: alliance.transports.FileSMS (development outbox, the default),
-# alliance.transports.TwilioSMS (production) or alliance.transports.MemorySMS (tests).
-RAPPORT_SMS_BACKEND = env_str("RAPPORT_SMS_BACKEND", "alliance.transports.FileSMS")
+# Text messages (alliance.messaging.transports): FileSMS (development outbox, the default),
+# TwilioSMS (production) or MemorySMS (tests).
+RAPPORT_SMS_BACKEND = env_str("RAPPORT_SMS_BACKEND", "alliance.messaging.transports.FileSMS")
 RAPPORT_SMS_OUTBOX = env_str("RAPPORT_SMS_OUTBOX", str(VAR_DIR / "outbox" / "sms"))
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
@@ -245,12 +254,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ParticipantStatusEnum": "participants.models.ParticipantStatus",
         "ContactChannelEnum": "participants.models.Channel",
-        "CheckInChannelEnum": "alliance.models.Channel",
-        "CheckInRequestChannelEnum": "alliance.api.API_CHANNEL_CHOICES",
-        "CheckInRequestStatusEnum": "alliance.api.REQUEST_STATUSES",
-        "AlertStatusEnum": "alliance.models.AlertStatus",
-        "PracticeEnum": "alliance.models.Practice",
-        "ProposedByEnum": "alliance.models.ProposedBy",
+        "CheckInChannelEnum": "alliance.checkins.models.Channel",
+        "CheckInRequestChannelEnum": "alliance.checkins.api.API_CHANNEL_CHOICES",
+        "CheckInRequestStatusEnum": "alliance.checkins.api.REQUEST_STATUSES",
+        "AlertStatusEnum": "alliance.checkins.models.AlertStatus",
+        "PracticeEnum": "alliance.checkins.models.Practice",
+        "ProposedByEnum": "participants.models.ProposedBy",
     },
 }
 

@@ -24,4 +24,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 SITE_URL = "http://testserver"
-RAPPORT_SMS_BACKEND = "alliance.transports.MemorySMS"
+RAPPORT_SMS_BACKEND = "alliance.messaging.transports.MemorySMS"

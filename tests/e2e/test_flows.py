@@ -14,32 +14,16 @@ from django.utils import timezone, translation
 
 from agencies.models import Role
 from agencies.tenancy import agency_scope, scopes_disabled
-from alliance import delivery
-from alliance.models import (
-    Alert,
-    CheckInResponse,
-    CheckInSchedule,
-    Delivery,
-    DeliveryKind,
-    DeliveryStatus,
-    Notification,
-)
-from alliance.schedules import checkin_schedules_run
+from alliance.checkins.models import Alert, CheckInResponse
+from alliance.commitments.models import CheckInSchedule
+from alliance.commitments.services import checkin_schedules_run
+from alliance.messaging import services as delivery
+from alliance.messaging.models import Delivery, DeliveryKind, DeliveryStatus, Notification
+from alliance.messaging.transports import MemorySMS
 from alliance.tasks import deliveries_sweep
-from alliance.transports import MemorySMS
 from participants.models import BoundaryAgreement, Participant
 from tests.celery_worker import start_worker, stop_worker
-from tests.factories import (
-    TEST_PASSWORD,
-    TOTP_SECRET,
-    make_checkin_request,
-    make_checkin_response,
-    make_member,
-    make_participant,
-    make_user,
-)
-
-from .conftest import (
+from tests.e2e.conftest import (
     DESKTOP,
     PHONE,
     assert_no_axe_violations,
@@ -48,6 +32,15 @@ from .conftest import (
     link_path,
     screenshot,
     sign_in,
+)
+from tests.factories import (
+    TEST_PASSWORD,
+    TOTP_SECRET,
+    make_checkin_request,
+    make_checkin_response,
+    make_member,
+    make_participant,
+    make_user,
 )
 
 # live_server answers from another thread, so the data must be committed: transactional tests.

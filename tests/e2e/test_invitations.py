@@ -8,9 +8,7 @@ from allauth.mfa.models import Authenticator
 
 from agencies.models import Membership, Role, User
 from agencies.tenancy import agency_scope
-from tests.factories import TEST_PASSWORD, TOTP_SECRET, make_invitation
-
-from .conftest import (
+from tests.e2e.conftest import (
     PHONE,
     assert_no_axe_violations,
     assert_no_sideways_scrolling,
@@ -19,6 +17,7 @@ from .conftest import (
     sign_in,
     totp_code,
 )
+from tests.factories import TEST_PASSWORD, TOTP_SECRET, make_invitation
 
 # live_server answers from another thread, so the data must be committed: transactional tests.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

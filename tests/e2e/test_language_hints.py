@@ -2,9 +2,8 @@
 
 import pytest
 
+from tests.e2e.conftest import assert_no_axe_violations, sign_in
 from tests.factories import TEST_PASSWORD, make_participant
-
-from .conftest import assert_no_axe_violations, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -20,9 +20,8 @@ from pathlib import Path
 import pytest
 
 from config import local_postgres
+from tests.e2e.conftest import PHONE, ROOT, browser_pages, sign_in
 from tests.services import free_port
-
-from .conftest import PHONE, ROOT, browser_pages, sign_in
 
 pytestmark = pytest.mark.e2e
 

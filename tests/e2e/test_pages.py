@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import assert_no_axe_violations, assert_no_sideways_scrolling, screenshot
+from tests.e2e.conftest import assert_no_axe_violations, assert_no_sideways_scrolling, screenshot
 
 # live_server answers from another thread, so the data must be committed: transactional tests.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -2,9 +2,8 @@
 
 import pytest
 
+from tests.e2e.conftest import assert_no_axe_violations, screenshot, totp_code
 from tests.factories import TEST_PASSWORD, TOTP_SECRET
-
-from .conftest import assert_no_axe_violations, screenshot, totp_code
 
 # live_server answers from another thread, so the data must be committed: transactional tests.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -1,0 +1,97 @@
+from django import forms
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from alliance.checkins.models import InstrumentItem, ItemKind, RepairChoice
+
+FREE_TEXT_MAX = 2000
+
+
+class ScaleWidget(forms.RadioSelect):
+    template_name = "checkins/widgets/scale.html"
+
+
+class CheckInForm(forms.Form):
+    """One field per instrument item, labelled in the participant's language. Scale items are
+    radio buttons (keyboard-usable, no JavaScript); none is required unless the instrument says
+    so. `answers()` gives the stored form: item id -> int or text; unanswered items are absent."""
+
+    def __init__(self, *args, items: list[InstrumentItem], language: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for item in items:
+            label = item.in_language("text", language)
+            if item.kind == ItemKind.SCALE:
+                choices = [(n, str(n)) for n in range(item.scale_min, item.scale_max + 1)]
+                field = forms.TypedChoiceField(
+                    label=label,
+                    choices=choices,
+                    coerce=int,
+                    required=item.required,
+                    widget=ScaleWidget,
+                    error_messages={
+                        "invalid_choice": _("Choose a number from %(min)d to %(max)d.")
+                        % {"min": item.scale_min, "max": item.scale_max}
+                    },
+                )
+                field.label_min = item.in_language("label_min", language)
+                field.label_max = item.in_language("label_max", language)
+            else:
+                field = forms.CharField(
+                    label=label,
+                    required=item.required,
+                    max_length=FREE_TEXT_MAX,
+                    widget=forms.Textarea(attrs={"rows": 3}),
+                )
+            self.fields[self.field_name(item)] = field
+
+    @staticmethod
+    def field_name(item: InstrumentItem) -> str:
+        return f"item_{item.pk}"
+
+    def answers(self) -> dict[str, int | str]:
+        answers = {}
+        for item in self.items:
+            value = self.cleaned_data.get(self.field_name(item))
+            if value not in (None, ""):
+                answers[str(item.pk)] = value.strip() if isinstance(value, str) else value
+        return answers
+
+
+_BLANK_FIELDS: dict[tuple[int, str], SafeString] = {}
+_BLANK_FIELDS_MAX = 500
+
+
+def checkin_fields_html(instrument_id: int, *, items: list[InstrumentItem], language: str):
+    """The fields of a blank check-in form as HTML, rendered once per process for each
+    (instrument version, language): versions never change once created, and a blank form
+    carries nothing about the participant (the CSRF token is outside it). Call it inside
+    `translation.override(language)`."""
+    key = (instrument_id, language)
+    html = _BLANK_FIELDS.get(key)
+    if html is None:
+        if len(_BLANK_FIELDS) >= _BLANK_FIELDS_MAX:
+            _BLANK_FIELDS.clear()
+        form = CheckInForm(items=items, language=language)
+        html = _BLANK_FIELDS[key] = render_to_string("checkins/checkin_fields.html", {"form": form})
+    return html
+
+
+def checkin_fields_forget() -> None:
+    """Empty this process's copies (tests: a rolled-back database reuses instrument ids)."""
+    _BLANK_FIELDS.clear()
+
+
+class RepairChoiceForm(forms.Form):
+    choice = forms.ChoiceField(
+        label=_("What would you like to happen next?"),
+        choices=RepairChoice.choices,
+        widget=forms.RadioSelect,
+    )
+
+
+class AlertResolveForm(forms.Form):
+    note = forms.CharField(
+        label=_("What was done"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

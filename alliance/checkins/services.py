@@ -1,0 +1,380 @@
+"""Writes for check-ins and alerts. Each runs inside the agency's scope."""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.models import Agency, User
+from agencies.services import audit_record
+from agencies.tenancy import agency_scope, scopes_disabled
+from agencies.tokens import token_new
+from alliance.checkins import default_instrument
+from alliance.checkins.models import (
+    Alert,
+    AlertRule,
+    AlertStatus,
+    Channel,
+    CheckInRequest,
+    CheckInResponse,
+    Instrument,
+    InstrumentItem,
+    ItemKind,
+    Practice,
+    RepairChoice,
+)
+from participants.models import Participant
+
+REPAIR_CHOICE_WINDOW = timedelta(hours=2)
+
+
+def instrument_install_for_new_agency(*, agency: Agency, **_signal) -> None:
+    """agencies' `agency_created`: a new agency starts with Rapport's default check-in."""
+    with agency_scope(agency):
+        instrument_install_default(agency=agency)
+
+
+def instrument_install_default(*, agency: Agency) -> Instrument:
+    """Give the agency its copy of the Peer Alliance Check-in (idempotent)."""
+    spec = default_instrument
+    instrument, created = Instrument.objects.get_or_create(
+        agency=agency,
+        key=spec.KEY,
+        version=spec.VERSION,
+        defaults={"name": spec.NAME, "is_default": True},
+    )
+    if created:
+        InstrumentItem.objects.bulk_create(
+            [
+                InstrumentItem(agency=agency, instrument=instrument, **row)
+                for row in spec.item_rows()
+            ]
+        )
+    return instrument
+
+
+def instrument_default() -> Instrument:
+    return Instrument.objects.filter(is_default=True).order_by("-created_at").first()
+
+
+# Requests ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def checkin_request_create(
+    *,
+    participant: Participant,
+    channel: str,
+    created_by: User | None,
+    instrument: Instrument | None = None,
+    expires_in: timedelta | None = None,
+    scheduled: bool = False,
+) -> tuple[CheckInRequest, str]:
+    """Create a check-in request. Returns the raw token, which is not stored: put it in the
+    link once (copy, email, SMS, kiosk) and forget it."""
+    agency = participant.agency
+    raw_token, hashed = token_new()
+    checkin = CheckInRequest.objects.create(
+        agency=agency,
+        participant=participant,
+        instrument=instrument or instrument_default(),
+        token_hash=hashed,
+        channel=channel,
+        created_by=created_by,
+        scheduled=scheduled,
+        expires_at=timezone.now() + (expires_in or timedelta(days=agency.checkin_link_expiry_days)),
+    )
+    audit_record(
+        agency=agency,
+        actor=created_by,
+        action="checkin_request.created",
+        target=checkin,
+    )
+    return checkin, raw_token
+
+
+@transaction.atomic
+def checkin_request_revoke(*, checkin: CheckInRequest, revoked_by: User) -> bool:
+    revoked = CheckInRequest.objects.filter(
+        pk=checkin.pk, completed_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    if revoked:
+        audit_record(
+            agency=checkin.agency,
+            actor=revoked_by,
+            action="checkin_request.revoked",
+            target=checkin,
+        )
+    return bool(revoked)
+
+
+# Scoring -----------------------------------------------------------------------------------
+
+
+def score(items: list[InstrumentItem], answers: dict[str, int | str]) -> dict:
+    """Total, maximum and percent over the answered scale items, and each practice's percent
+    of its own maximum. Percent is of the distance from the scale minimum, so an all-minimum
+    check-in is 0% and an all-maximum one is 100% whatever the scale."""
+    total = max_total = 0
+    by_practice: dict[str, list[int]] = {}
+    for item in items:
+        value = answers.get(str(item.pk))
+        if item.kind != ItemKind.SCALE or value is None:
+            continue
+        total += value
+        max_total += item.scale_max
+        span = item.scale_max - item.scale_min
+        got = by_practice.setdefault(item.practice, [0, 0])
+        got[0] += value - item.scale_min
+        got[1] += span
+    floor = sum(
+        item.scale_min
+        for item in items
+        if item.kind == ItemKind.SCALE and answers.get(str(item.pk)) is not None
+    )
+    percent = round(100 * (total - floor) / (max_total - floor), 1) if max_total > floor else None
+    practices = {
+        practice: round(100 * got / span, 1)
+        for practice, (got, span) in by_practice.items()
+        if span
+    }
+    return {
+        "total": total,
+        "max_total": max_total,
+        "percent": percent,
+        "practice_scores": practices,
+    }
+
+
+DIPPED_BELOW_PERCENT = 50  # a practice under half of its scale gets a repair suggestion
+
+
+def alert_rules_fired(
+    *,
+    agency: Agency,
+    items: list[InstrumentItem],
+    answers: dict,
+    scores: dict,
+    previous_percent: float | None,
+) -> tuple[list[str], list[str]]:
+    """(rules that fired, practices that dipped) for one response, by the agency's thresholds.
+
+    Dipped practices are those under half of their scale; when a rule fires with none under
+    half (a drop from a high score, say), the lowest-scoring practices are named instead."""
+    percent = scores["percent"]
+    rules = []
+    if percent is not None and percent < agency.alert_total_below_percent:
+        rules.append(AlertRule.TOTAL_LOW)
+    if (
+        percent is not None
+        and previous_percent is not None
+        and previous_percent - percent >= agency.alert_drop_percent
+    ):
+        rules.append(AlertRule.DROP)
+    low_item_rules = {
+        Practice.SAFETY: AlertRule.SAFETY_ITEM,
+        Practice.BOUNDARIES: AlertRule.BOUNDARIES_ITEM,
+    }
+    for item in items:
+        value = answers.get(str(item.pk))
+        rule = low_item_rules.get(item.practice)
+        if (
+            rule
+            and value is not None
+            and value <= agency.alert_item_at_or_below
+            and rule not in rules
+        ):
+            rules.append(rule)
+    if not rules:
+        return [], []
+    by_practice = scores["practice_scores"]
+    practices = [practice for practice, pct in by_practice.items() if pct < DIPPED_BELOW_PERCENT]
+    if not practices and by_practice:
+        lowest = min(by_practice.values())
+        practices = [practice for practice, pct in by_practice.items() if pct == lowest]
+    return rules, practices
+
+
+# Submitting --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def checkin_submit(
+    *,
+    checkin: CheckInRequest,
+    items: list[InstrumentItem],
+    answers: dict,
+    previous_percent: float | None,
+    entered_by: User | None = None,
+) -> CheckInResponse | None:
+    """Spend the request and store the response with its scores and, on a dip, its alert.
+
+    The conditional update is the single-use guarantee: of any number of concurrent submits,
+    exactly one changes the row; the others get None and store nothing."""
+    now = timezone.now()
+    spent = CheckInRequest.objects.filter(
+        pk=checkin.pk, completed_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+    ).update(completed_at=now)
+    if not spent:
+        return None
+    scores = score(items, answers)
+    response = CheckInResponse.objects.create(
+        agency_id=checkin.agency_id,
+        request=checkin,
+        participant_id=checkin.participant_id,
+        instrument_id=checkin.instrument_id,
+        submitted_at=now,
+        channel=checkin.channel,
+        entered_by=entered_by,
+        answers=answers,
+        **scores,
+    )
+    rules, practices = alert_rules_fired(
+        agency=checkin.agency,
+        items=items,
+        answers=answers,
+        scores=scores,
+        previous_percent=previous_percent,
+    )
+    if rules:
+        Alert.objects.create(
+            agency_id=checkin.agency_id,
+            participant_id=checkin.participant_id,
+            response=response,
+            rules=rules,
+            practices=practices,
+            created_at=now,
+        )
+    response.has_alert = bool(rules)
+    return response
+
+
+def repair_choice_record(*, response: CheckInResponse, choice: str) -> bool:
+    """Record what the participant would like to happen after a dip. Once only, and only soon
+    after the check-in (the link is already spent)."""
+    if choice not in RepairChoice.values:
+        return False
+    return bool(
+        CheckInResponse.objects.filter(
+            pk=response.pk,
+            repair_choice="",
+            submitted_at__gt=timezone.now() - REPAIR_CHOICE_WINDOW,
+        ).update(repair_choice=choice)
+    )
+
+
+@transaction.atomic
+def paper_checkin_enter(
+    *,
+    participant: Participant,
+    items: list[InstrumentItem],
+    instrument: Instrument,
+    answers: dict,
+    entered_by: User,
+    previous_percent: float | None,
+) -> CheckInResponse:
+    """Store a check-in the participant filled in on paper, marked as such."""
+    checkin, _raw = checkin_request_create(
+        participant=participant,
+        channel=Channel.PAPER,
+        created_by=entered_by,
+        instrument=instrument,
+    )
+    response = checkin_submit(
+        checkin=checkin,
+        items=items,
+        answers=answers,
+        previous_percent=previous_percent,
+        entered_by=entered_by,
+    )
+    audit_record(
+        agency=participant.agency,
+        actor=entered_by,
+        action="checkin.paper_entered",
+        target=response,
+    )
+    return response
+
+
+# Alerts ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, by: User) -> None:
+    if Alert.objects.filter(pk=alert.pk, status=AlertStatus.OPEN).update(
+        status=AlertStatus.ACKNOWLEDGED, acknowledged_at=timezone.now(), acknowledged_by=by
+    ):
+        audit_record(
+            agency=alert.agency,
+            actor=by,
+            action="alert.acknowledged",
+            target=alert,
+        )
+
+
+@transaction.atomic
+def alert_resolve(*, alert: Alert, by: User, note: str) -> None:
+    now = timezone.now()
+    updated = (
+        Alert.objects.filter(pk=alert.pk)
+        .exclude(status=AlertStatus.RESOLVED)
+        .update(
+            status=AlertStatus.RESOLVED,
+            resolved_at=now,
+            resolved_by=by,
+            resolution_note=note.strip(),
+        )
+    )
+    if updated:
+        Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=now, acknowledged_by=by
+        )
+        audit_record(agency=alert.agency, actor=by, action="alert.resolved", target=alert)
+
+
+def checkins_count_missed(now: datetime | None = None) -> int:
+    """Scheduled check-ins that expired unanswered are counted once; when the latest N
+    scheduled ones of a participant were all missed (N = the agency's setting), an alert."""
+    now = now or timezone.now()
+    with scopes_disabled():
+        expired = list(
+            CheckInRequest.objects.filter(
+                scheduled=True,
+                completed_at__isnull=True,
+                revoked_at__isnull=True,
+                expires_at__lte=now,
+                missed_counted=False,
+            ).values_list("agency_id", "id", "participant_id")
+        )
+    for agency_id, request_id, participant_id in expired:
+        with agency_scope(agency_id), transaction.atomic():
+            if not CheckInRequest.objects.filter(pk=request_id, missed_counted=False).update(
+                missed_counted=True
+            ):
+                continue
+            agency = CheckInRequest.objects.select_related("agency").get(pk=request_id).agency
+            latest = list(
+                CheckInRequest.objects.filter(
+                    participant_id=participant_id, scheduled=True, expires_at__lte=now
+                )
+                .order_by("-expires_at")
+                .values_list("completed_at", flat=True)[: agency.alert_missed_in_a_row]
+            )
+            missed_run = len(latest) == agency.alert_missed_in_a_row and all(
+                done is None for done in latest
+            )
+            # One alert per run: while the run's alert is unresolved, more misses add none.
+            # (Missed-check-in alerts are the ones without a response.)
+            already_raised = (
+                Alert.objects.filter(participant_id=participant_id, response__isnull=True)
+                .exclude(status=AlertStatus.RESOLVED)
+                .exists()
+            )
+            if missed_run and not already_raised:
+                Alert.objects.create(
+                    agency=agency,
+                    participant_id=participant_id,
+                    rules=[AlertRule.MISSED],
+                    practices=["consistency"],
+                )
+    return len(expired)

@@ -1,0 +1,653 @@
+"""Check-in pages: staff (links, kiosk, paper, alerts, reports) and the participant's
+single-use link."""
+
+import csv
+import json
+import zoneinfo
+from datetime import UTC, date, timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.paginator import Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import OuterRef, Subquery
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_ratelimit.core import is_ratelimited
+
+from agencies.access import in_caseload
+from agencies.services import audit_record
+from agencies.submissions import stores_once
+from agencies.tenancy import TokenLookup, agency_scope, find_by_token
+from alliance.checkins import charts, reports, services
+from alliance.checkins.forms import (
+    AlertResolveForm,
+    CheckInForm,
+    RepairChoiceForm,
+    checkin_fields_html,
+)
+from alliance.checkins.models import (
+    Alert,
+    AlertStatus,
+    Channel,
+    CheckInRequest,
+    CheckInResponse,
+    InstrumentItem,
+    Practice,
+)
+from alliance.checkins.repair import suggestions_for
+from alliance.checkins.selectors import instrument_items
+from participants.models import CulturalProfile
+
+ALERTS_PAGE_SIZE = 25
+
+
+def _link(token: str) -> str:
+    return settings.SITE_URL + reverse("checkin", args=[token])
+
+
+@require_POST
+def checkin_link_create(request, agency_slug, participant):
+    """A link for staff to copy and pass on. Shown once; only its hash is kept."""
+    checkin, raw_token = services.checkin_request_create(
+        participant=participant, channel=Channel.LINK, created_by=request.user
+    )
+    return render(
+        request,
+        "checkins/checkin_link_created.html",
+        {
+            "participant": participant,
+            "checkin": checkin,
+            "url": _link(raw_token),
+        },
+    )
+
+
+@require_POST
+def checkin_kiosk_start(request, agency_slug, participant):
+    """Hand the tablet over: a short-lived link opened right here, locked to the check-in. The
+    staff session in this browser ends first: the tablet is the participant's now, and no
+    staff page opens on it again without signing in (the button says so)."""
+    _checkin, raw_token = services.checkin_request_create(
+        participant=participant,
+        channel=Channel.KIOSK,
+        created_by=request.user,
+        expires_in=timedelta(hours=1),
+    )
+    logout(request)
+    return redirect("checkin", token=raw_token)
+
+
+@require_POST
+def checkin_request_revoke(request, agency_slug, participant, request_id):
+    checkin = get_object_or_404(participant.checkin_requests, pk=request_id)
+    if services.checkin_request_revoke(checkin=checkin, revoked_by=request.user):
+        messages.success(request, _("Link revoked."))
+    return redirect(
+        "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@stores_once
+def checkin_paper_enter(request, agency_slug, participant):
+    """Enter a check-in the participant filled in on paper (stored as channel 'paper')."""
+    instrument = services.instrument_default()
+    items = instrument_items(agency_id=request.agency.pk, instrument_id=instrument.pk)
+    form = CheckInForm(
+        request.POST if request.method == "POST" else None,
+        items=items,
+        language=request.LANGUAGE_CODE,
+    )
+    if request.method == "POST" and form.is_valid():
+        previous = (
+            CheckInResponse.objects.filter(participant=participant)
+            .order_by("-submitted_at")
+            .values_list("percent", flat=True)
+            .first()
+        )
+        services.paper_checkin_enter(
+            participant=participant,
+            items=items,
+            instrument=instrument,
+            answers=form.answers(),
+            entered_by=request.user,
+            previous_percent=previous,
+        )
+        messages.success(request, _("Paper check-in saved."))
+        return redirect(
+            "participant_detail", agency_slug=request.agency.slug, participant_id=participant.pk
+        )
+    return render(
+        request,
+        "checkins/paper_checkin.html",
+        {"participant": participant, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+# Alerts ------------------------------------------------------------------------------------
+
+
+def alert_list(request, agency_slug):
+    show = request.GET.get("show", "open")
+    alerts = in_caseload(Alert.objects.all(), request.membership, "participant").select_related(
+        "participant", "response", "participant__assigned_peer__user"
+    )
+    if show != "all":
+        alerts = alerts.exclude(status=AlertStatus.RESOLVED)
+    page = Paginator(alerts, ALERTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "checkins/alert_list.html", {"page": page, "show": show})
+
+
+def alert_detail(request, agency_slug, alert):
+    free_text = []
+    if alert.response:
+        items = InstrumentItem.objects.filter(
+            instrument_id=alert.response.instrument_id, kind="text"
+        )
+        free_text = [
+            (item.in_language("text", request.LANGUAGE_CODE), alert.response.answers[str(item.pk)])
+            for item in items
+            if str(item.pk) in alert.response.answers
+        ]
+    return render(
+        request,
+        "checkins/alert_detail.html",
+        {
+            "alert": alert,
+            "suggestions": suggestions_for(alert.practices),
+            "free_text": free_text,
+            "resolve_form": AlertResolveForm(),
+        },
+    )
+
+
+@require_POST
+def alert_acknowledge(request, agency_slug, alert):
+    services.alert_acknowledge(alert=alert, by=request.user)
+    return redirect("alert_detail", agency_slug=request.agency.slug, alert_id=alert.pk)
+
+
+@require_POST
+def alert_resolve(request, agency_slug, alert):
+    form = AlertResolveForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "checkins/alert_detail.html",
+            {
+                "alert": alert,
+                "suggestions": suggestions_for(alert.practices),
+                "resolve_form": form,
+            },
+            status=400,
+        )
+    services.alert_resolve(alert=alert, by=request.user, note=form.cleaned_data["note"])
+    messages.success(request, _("Alert resolved."))
+    return redirect("alert_detail", agency_slug=request.agency.slug, alert_id=alert.pk)
+
+
+FAILED_LOOKUPS_PER_IP = "20/m"
+
+
+def _language():
+    return Subquery(
+        CulturalProfile.objects.filter(participant=OuterRef("participant")).values("language")[:1]
+    )
+
+
+def _previous_percent():
+    """The percent of the participant's previous check-in (for the drop rule)."""
+    return Subquery(
+        CheckInResponse.objects.filter(
+            agency=OuterRef("agency"), participant=OuterRef("participant")
+        )
+        .order_by("-submitted_at")
+        .values("percent")[:1]
+    )
+
+
+# One query each: the request, what the page and the submit read of its participant and
+# agency, and the participant's language (the submit also the previous percent).
+REQUEST_FIELDS = [
+    "agency_id",
+    "participant_id",
+    "instrument_id",
+    "channel",
+    "expires_at",
+    "completed_at",
+    "revoked_at",
+]
+RELATED_FIELDS = {
+    "participant": ["preferred_name", "time_zone"],
+    "agency": [
+        "default_language",
+        "alert_total_below_percent",
+        "alert_drop_percent",
+        "alert_item_at_or_below",
+    ],
+}
+_for_page = TokenLookup(
+    CheckInRequest,
+    fields=REQUEST_FIELDS,
+    related=RELATED_FIELDS,
+    annotate={"language": _language},
+)
+_for_submit = TokenLookup(
+    CheckInRequest,
+    fields=REQUEST_FIELDS,
+    related=RELATED_FIELDS,
+    annotate={"language": _language, "previous_percent": _previous_percent},
+)
+
+
+def _for_repair_choice(requests):
+    return requests.select_related("participant", "agency").annotate(language=_language())
+
+
+def _unusable(request, status=410):
+    return render(request, "checkins/checkin_unusable.html", {"kiosk": False}, status=status)
+
+
+def _lookup_failed(request):
+    """The page for an unknown, expired, used or revoked link. Each failure counts against
+    the visitor's IP; once over the limit the answer is 429 (a working link still works from
+    that address: the limit is there to stop guessing, which only ever fails)."""
+    if is_ratelimited(
+        request, group="checkin-lookup", key="ip", rate=FAILED_LOOKUPS_PER_IP, increment=True
+    ):
+        return render(request, "checkins/checkin_unusable.html", {"limited": True}, status=429)
+    return _unusable(request)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def checkin(request, token):
+    submitting = request.method == "POST"
+    checkin = (_for_submit if submitting else _for_page)(token)
+    if checkin is None or checkin.status != "open":
+        return _lookup_failed(request)
+    language = checkin.language or checkin.agency.default_language
+    with agency_scope(checkin.agency_id), translation.override(language):
+        items = instrument_items(agency_id=checkin.agency_id, instrument_id=checkin.instrument_id)
+        if not submitting:
+            return _checkin_page(request, checkin, form=None, items=items, language=language)
+        form = CheckInForm(request.POST, items=items, language=language)
+        if form.is_valid():
+            response = services.checkin_submit(
+                checkin=checkin,
+                items=items,
+                answers=form.answers(),
+                previous_percent=checkin.previous_percent,
+            )
+            if response is None:  # another submit of the same link won
+                return _unusable(request)
+            if checkin.channel == Channel.KIOSK and not response.has_alert:
+                return redirect("checkin_kiosk_done")
+            return render(
+                request,
+                "checkins/checkin_thanks.html",
+                {
+                    "checkin": checkin,
+                    "offer_choice": response.has_alert,
+                    "choice_form": RepairChoiceForm(),
+                    "token": token,
+                    "kiosk": checkin.channel == Channel.KIOSK,
+                },
+            )
+        return _checkin_page(request, checkin, form=form, items=items, language=language)
+
+
+def _checkin_page(request, checkin, *, form, items, language):
+    """The check-in page: blank (form None; its fields are rendered once per process for
+    this instrument and language, see checkin_fields_html) or with the answers and errors."""
+    expires = timezone.localtime(
+        checkin.expires_at, zoneinfo.ZoneInfo(checkin.participant.time_zone)
+    )
+    if form is None:
+        fields_html = checkin_fields_html(checkin.instrument_id, items=items, language=language)
+    else:
+        fields_html = None
+    return render(
+        request,
+        "checkins/checkin.html",
+        {
+            "checkin": checkin,
+            "form": form,
+            "fields_html": fields_html,
+            "expires": expires,
+            "kiosk": checkin.channel == Channel.KIOSK,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@never_cache
+@require_POST
+def checkin_repair_choice(request, token):
+    """The participant's choice after a dip. The link is spent by now; the token still proves
+    who answered, for a short while and once."""
+    checkin = find_by_token(CheckInRequest, token, shape=_for_repair_choice)
+    if checkin is None or checkin.completed_at is None:
+        return _unusable(request)
+    language = checkin.language or checkin.agency.default_language
+    with agency_scope(checkin.agency_id), translation.override(language):
+        form = RepairChoiceForm(request.POST)
+        response = CheckInResponse.objects.filter(request=checkin).first()
+        if not form.is_valid() or response is None:
+            return render(
+                request,
+                "checkins/checkin_thanks.html",
+                {
+                    "checkin": checkin,
+                    "offer_choice": True,
+                    "choice_form": form,
+                    "token": token,
+                    "kiosk": checkin.channel == Channel.KIOSK,
+                },
+                status=400,
+            )
+        recorded = services.repair_choice_record(
+            response=response, choice=form.cleaned_data["choice"]
+        )
+        if checkin.channel == Channel.KIOSK:
+            return redirect("checkin_kiosk_done")
+        if recorded:
+            outcome = "recorded"
+        else:  # a choice was made before (this one is not stored), or the page is too old
+            response.refresh_from_db(fields=["repair_choice"])
+            outcome = "already" if response.repair_choice else "too_late"
+        return render(
+            request,
+            "checkins/checkin_thanks.html",
+            {"checkin": checkin, "choice_outcome": outcome},
+            status=410 if outcome == "too_late" else 200,
+        )
+
+
+def checkin_kiosk_done(request):
+    """The neutral screen a kiosk returns to: nothing about anyone on it."""
+    return render(request, "checkins/kiosk_done.html")
+
+
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
+
+# Forms -------------------------------------------------------------------------------------
+
+
+class PeriodForm(forms.Form):
+    """The reporting period: one of the last 30/90/365 days, or two dates (both inclusive,
+    in the agency's time zone), which take precedence. Query keys: period, from, to."""
+
+    period = forms.TypedChoiceField(
+        label=gettext_lazy("Period"),
+        choices=[
+            (30, gettext_lazy("Last 30 days")),
+            (90, gettext_lazy("Last 90 days")),
+            (365, gettext_lazy("Last 365 days")),
+        ],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bounds = [
+            MinValueValidator(
+                EARLIEST_DATE,
+                message=gettext_lazy("Choose a date in %(year)d or later.")
+                % {"year": EARLIEST_DATE.year},
+            ),
+            MaxValueValidator(
+                LATEST_DATE,
+                message=gettext_lazy("Choose a date in %(year)d or earlier.")
+                % {"year": LATEST_DATE.year},
+            ),
+        ]
+        date_widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        # "from" is a Python keyword, so these fields are added here rather than declared.
+        self.fields["from"] = forms.DateField(
+            label=gettext_lazy("From"),
+            required=False,
+            validators=bounds,
+            widget=date_widget,
+            input_formats=["%Y-%m-%d"],
+            help_text=gettext_lazy(
+                "Or choose both dates (YYYY-MM-DD, both included); they replace the period."
+            ),
+        )
+        self.fields["to"] = forms.DateField(
+            label=gettext_lazy("To"),
+            required=False,
+            validators=bounds,
+            widget=date_widget,
+            input_formats=["%Y-%m-%d"],
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if "from" in self.errors or "to" in self.errors:
+            return cleaned
+        first, last = cleaned.get("from"), cleaned.get("to")
+        if first and not last:
+            self.add_error("to", _("Give an end date too, or leave both dates empty."))
+        elif last and not first:
+            self.add_error("from", _("Give a start date too, or leave both dates empty."))
+        elif first and last and first > last:
+            self.add_error("to", _("The end date must be on or after the start date."))
+        return cleaned
+
+    def chosen_period(self) -> reports.Period:
+        """The period of a valid form (the last 30 days when nothing was chosen)."""
+        first, last = self.cleaned_data.get("from"), self.cleaned_data.get("to")
+        if first and last:
+            return reports.Period(first_day=first, last_day=last)
+        return reports.period_last_days(self.cleaned_data.get("period") or 30)
+
+
+def _period_form(request) -> PeriodForm:
+    keys = {"period", "from", "to"}
+    return PeriodForm(request.GET if keys & set(request.GET) else None)
+
+
+def _period_or_none(form: PeriodForm) -> reports.Period | None:
+    if not form.is_bound:
+        return reports.period_last_days(30)
+    return form.chosen_period() if form.is_valid() else None
+
+
+def _percent(value) -> str:
+    if value is None:
+        return "—"
+    return f"{formats.number_format(value, decimal_pos=1)}%"
+
+
+# Participant trend -------------------------------------------------------------------------
+
+
+@require_safe
+def participant_checkins(request, agency_slug, participant):
+    """Total and per-practice scores over time (inline SVG), a table of every response with
+    the participant's free text, and the list of check-in requests."""
+    trend = reports.participant_trend(participant, language=request.LANGUAGE_CODE)
+    threshold = request.agency.alert_total_below_percent
+    series = [(row.response.submitted_at, row.response.percent) for row in trend.rows]
+    scored = [percent for _when, percent in series if percent is not None]
+    if scored:
+        summary = _(
+            "%(count)d check-ins from %(first)s to %(last)s. Latest %(latest)s, lowest "
+            "%(lowest)s, highest %(highest)s. The dashed line marks the alert threshold of "
+            "%(threshold)s%%. Every check-in is listed in the table below."
+        ) % {
+            "count": len(series),
+            "first": formats.date_format(timezone.localtime(series[0][0]), "DATE_FORMAT"),
+            "last": formats.date_format(timezone.localtime(series[-1][0]), "DATE_FORMAT"),
+            "latest": _percent(scored[-1]),
+            "lowest": _percent(min(scored)),
+            "highest": _percent(max(scored)),
+            "threshold": threshold,
+        }
+    else:
+        summary = _("No scored check-ins yet.")
+    total_chart = charts.line_chart(
+        series,
+        chart_id="total-chart",
+        title=_("Total score over time, as a percent of the maximum"),
+        desc=summary,
+        threshold=threshold,
+        threshold_label=_("Alert threshold"),
+    )
+    practice_charts = []
+    for index, (value, label) in enumerate(trend.practices):
+        points = [(row.response.submitted_at, row.practice_percents[index]) for row in trend.rows]
+        values = [percent for _when, percent in points if percent is not None]
+        practice_charts.append(
+            charts.line_chart(
+                points,
+                chart_id=f"practice-chart-{value}",
+                title=label,
+                desc=_("%(label)s: latest %(latest)s, lowest %(lowest)s, highest %(highest)s.")
+                % {
+                    "label": label,
+                    "latest": _percent(values[-1]) if values else "—",
+                    "lowest": _percent(min(values)) if values else "—",
+                    "highest": _percent(max(values)) if values else "—",
+                },
+                width=200,
+                height=80,
+                compact=True,
+            )
+        )
+    return render(
+        request,
+        "checkins/reports/participant_checkins.html",
+        {
+            "participant": participant,
+            "trend": trend,
+            "total_chart": total_chart,
+            "practice_charts": practice_charts,
+            "paper": Channel.PAPER,
+        },
+    )
+
+
+# Dashboard ---------------------------------------------------------------------------------
+
+
+@require_safe
+def alliance_dashboard(request, agency_slug):
+    """Response rate, scores and their distribution, unresolved alerts and a per-peer summary
+    for a period. A constant number of queries (see alliance/reports.py)."""
+    form = _period_form(request)
+    period = _period_or_none(form)
+    context = {"form": form, "period": period}
+    if period is not None:
+        figures = reports.dashboard_figures(period)
+        responses = figures.responses
+        context.update(
+            requests=figures.requests,
+            responses=responses,
+            open_alerts=figures.open_alerts,
+            peers=figures.peers,
+            bands_chart=charts.bar_chart(
+                [(str(label), count) for _key, label, count in responses["bands"]],
+                chart_id="bands-chart",
+                title=_("Check-ins by score band"),
+                desc="; ".join(f"{label}: {count}" for _key, label, count in responses["bands"]),
+            ),
+            export_query=f"from={period.first_day.isoformat()}&to={period.last_day.isoformat()}",
+        )
+    return render(
+        request,
+        "checkins/reports/dashboard.html",
+        context,
+        status=400 if period is None else 200,
+    )
+
+
+# Exports -----------------------------------------------------------------------------------
+
+PRACTICE_COLUMNS = [f"practice_{value}_percent" for value in Practice.values]
+CSV_HEADER = [
+    "response_id",
+    "participant_id",
+    "submitted_at_utc",
+    "channel",
+    "instrument_key",
+    "instrument_version",
+    "total",
+    "max_total",
+    "percent",
+    *PRACTICE_COLUMNS,
+    "repair_choice",
+]
+
+
+def _csv_number(value) -> str:
+    return "" if value is None else str(value)
+
+
+@require_safe
+def responses_csv(request, agency_slug):
+    """Every response submitted in the period, one row each, participants by internal id only
+    (docs/decisions.md). Built in full here, inside the agency scope, not streamed."""
+    form = _period_form(request)
+    period = _period_or_none(form)
+    if period is None:
+        return render(request, "checkins/reports/export_form.html", {"form": form}, status=400)
+    rows = reports.responses_for_export(period)
+    if request.method == "GET":
+        audit_record(
+            agency=request.agency,
+            actor=request.user,
+            action="responses.exported",
+        )
+    filename = (
+        f"checkin-responses-{request.agency.slug}-"
+        f"{period.first_day.isoformat()}-to-{period.last_day.isoformat()}.csv"
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    for row in rows:
+        scores = row["practice_scores"] or {}
+        writer.writerow(
+            [
+                row["id"],
+                row["participant_id"],
+                row["submitted_at"].astimezone(UTC).isoformat(),
+                row["channel"],
+                row["instrument__key"],
+                row["instrument__version"],
+                row["total"],
+                row["max_total"],
+                _csv_number(row["percent"]),
+                *(_csv_number(scores.get(value)) for value in Practice.values),
+                row["repair_choice"],
+            ]
+        )
+    return response
+
+
+@require_safe
+def response_fhir(request, agency_slug, checkin_response):
+    """One response as a FHIR R4 QuestionnaireResponse, for staff who may see the
+    participant."""
+    body = json.dumps(reports.fhir_questionnaire_response(checkin_response), ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/fhir+json; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,50 @@
+"""Texts the portal sends: the participant's portal link."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from alliance.messaging.models import DeliveryKind
+from alliance.messaging.services import (
+    Message,
+    message_renderer,
+)
+
+# Portal links, sent to the participant ------------------------------------------------------
+
+
+def portal_link_send(*, participant, sent_by) -> bool:
+    """Schedule the participant's portal link on their preferred consented channel, now. The
+    link itself is made when the message is sent (only its hash is kept), and replaces older
+    ones. Returns False when the participant has consented to no channel. The version is the
+    current second, so a double click sends once."""
+    from alliance.messaging.services import participant_message_schedule
+
+    delivery = participant_message_schedule(
+        kind=DeliveryKind.PORTAL_LINK,
+        subject_id=participant.pk,
+        participant=participant,
+        due_at=timezone.now(),
+        subject_version=int(timezone.now().timestamp()),
+    )
+    return delivery is not None
+
+
+@message_renderer(DeliveryKind.PORTAL_LINK)
+def portal_link_message(delivery) -> Message | None:
+    from participants.services import portal_link_create
+
+    participant = delivery.participant
+    link, raw = portal_link_create(participant=participant, created_by=None)
+    url = settings.SITE_URL + reverse("portal_home", args=[raw])
+    expires = formats.date_format(
+        timezone.localtime(link.expires_at, zoneinfo.ZoneInfo(participant.time_zone)), "D j M"
+    )
+    text = _(
+        "Hi, here is your link to see and update what we keep about you: %(url)s "
+        "(works until %(expires)s)"
+    ) % {"url": url, "expires": expires}
+    return Message(_("A message from Rapport"), text, url)

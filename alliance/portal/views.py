@@ -1,0 +1,608 @@
+"""The participant portal: no login, the link's token is the credential.
+
+Every view goes through `portal_page`, which
+- answers 405 to a method the route never takes, before any lookup (decisions.md, 3);
+- finds the link with `find_by_token` (the only cross-agency lookup) and answers the same
+  friendly 404 to unknown, expired and revoked links, counting each failure against the
+  visitor's IP address (django-ratelimit; 429 once limited);
+- opens `agency_scope(link.agency_id)` and reaches the participant through the link only;
+- renders in the participant's language and time zone;
+- marks every response `never_cache` and `X-Robots-Tag: noindex`, and keeps the token out of
+  Django's request log (the path carries it).
+
+GET never writes to the database (mail scanners open links): no audit events, no "last seen".
+Writes are POSTs through the services, which record the audit trail.
+"""
+
+import csv
+import io
+import json
+import logging
+from dataclasses import dataclass
+from functools import wraps
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
+
+from agencies.models import Agency
+from agencies.tenancy import agency_scope, find_by_token
+from agencies.tokens import token_hash
+from alliance.goals import services as goal_services
+from alliance.goals.forms import PortalAgreeForm, PortalGoalForm, StepToggleForm
+from alliance.goals.models import GoalStep, RecoveryGoal
+from alliance.portal import messages as portal_messages
+from participants import selectors, services
+from participants.forms import WEEKDAYS, ChannelConsentForm, CulturalProfileForm
+from participants.models import (
+    BoundaryAgreement,
+    Channel,
+    Contact,
+    ContactKind,
+    CulturalProfile,
+    Participant,
+    PortalLink,
+)
+
+logger = logging.getLogger(__name__)
+
+LOOKUP_GROUP = "portal-lookup"
+LOOKUP_RATE = "20/m"
+
+# Notices shown after a POST redirects back to the home page (?done=...). A fixed list: the
+# query string never puts text of its own on the page.
+NOTICES = {
+    "profile": gettext_lazy("Your profile is saved."),
+    "preferences": gettext_lazy("Your contact preferences are saved."),
+    "boundaries": gettext_lazy("Thank you. Your acknowledgement is recorded."),
+    "changed": gettext_lazy(
+        "The agreement changed while you were reading it. Please read this version, then "
+        "acknowledge it."
+    ),
+    "goal-agreed": gettext_lazy("Thank you. Your agreement to the goal is recorded."),
+    "goal-saved": gettext_lazy("Your goal is saved in your words, and your agreement recorded."),
+    "goal-changed": gettext_lazy(
+        "The words of this goal changed while you were reading them. Please read them again."
+    ),
+    "step": gettext_lazy("Your step is saved."),
+}
+
+
+@dataclass
+class Portal:
+    """What every portal view works with, reached through the link."""
+
+    token: str
+    link: PortalLink
+    participant: Participant
+    agency: Agency
+    profile: CulturalProfile
+
+    def url(self, name: str) -> str:
+        return reverse(name, kwargs={"token": self.token})
+
+
+def _quiet(response: HttpResponse) -> HttpResponse:
+    """What every portal response carries besides `never_cache` (applied in `portal_page`).
+    `_has_been_logged` stops Django's request logger from writing the path, which holds the
+    token, for 4xx answers."""
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    if response.status_code >= 400:
+        response._has_been_logged = True
+    return response
+
+
+def _unusable(request) -> HttpResponse:
+    """Unknown, expired and revoked links answer alike, in the visitor's own browser language
+    (the participant's language would tell that the link once existed)."""
+    limited = is_ratelimited(
+        request, group=LOOKUP_GROUP, key="ip", rate=LOOKUP_RATE, increment=True
+    )
+    logger.info("portal link lookup failed%s", " (rate limited)" if limited else "")
+    response = render(
+        request,
+        "portal/unusable.html",
+        {"limited": limited},
+        status=429 if limited else 404,
+    )
+    if limited:
+        response["Retry-After"] = "60"
+    return response
+
+
+def _zone(participant: Participant, agency: Agency):
+    for name in (participant.time_zone, agency.time_zone, "UTC"):
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            continue
+    return ZoneInfo("UTC")
+
+
+def _profile_of(participant: Participant, agency: Agency) -> CulturalProfile:
+    """The participant's profile; an unsaved one in the agency's language if it is missing (a
+    GET must not create it; saving the profile form does)."""
+    profile = CulturalProfile.objects.filter(participant=participant).first()
+    if profile is None:
+        profile = CulturalProfile(
+            agency=agency, participant=participant, language=agency.default_language
+        )
+    return profile
+
+
+def portal_page(*methods: str):
+    """Decorator for portal views: `view(request, portal, **url_kwargs)`. See the module
+    docstring."""
+
+    # HEAD is answered like GET (link checkers send it); neither writes anything.
+    allowed = [*methods, "HEAD"] if "GET" in methods else list(methods)
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, token, **kwargs):
+            if request.method not in allowed:
+                return _quiet(HttpResponseNotAllowed(allowed))
+            link = find_by_token(PortalLink, token)
+            if link is None or not link.is_usable:
+                return _quiet(_unusable(request))
+            with agency_scope(link.agency_id):
+                participant = link.participant
+                agency = participant.agency
+                if not agency.is_active:
+                    return _quiet(_unusable(request))
+                portal = Portal(
+                    token=token,
+                    link=link,
+                    participant=participant,
+                    agency=agency,
+                    profile=_profile_of(participant, agency),
+                )
+                language = portal.profile.language
+                with translation.override(language), timezone.override(_zone(participant, agency)):
+                    response = view(request, portal, **kwargs)
+            response["Content-Language"] = language
+            return _quiet(response)
+
+        return never_cache(wrapper)
+
+    return decorate
+
+
+def _done(portal: Portal, notice: str) -> HttpResponseRedirect:
+    return HttpResponseRedirect(f"{portal.url('portal_home')}?done={notice}")
+
+
+def _render(request, portal: Portal, template: str, context: dict, status: int = 200):
+    return render(
+        request,
+        f"portal/{template}",
+        {"portal": portal, "participant": portal.participant, **context},
+        status=status,
+    )
+
+
+# Home ----------------------------------------------------------------------------------------
+
+
+def _terms_digest(agreement: BoundaryAgreement | None) -> str:
+    """A short fingerprint of the personal terms the participant was shown, so an
+    acknowledgement never covers terms staff changed after the page was loaded."""
+    return token_hash(agreement.personal_terms if agreement else "")[:16]
+
+
+@portal_page("GET")
+def portal_home(request, portal: Portal):
+    template, agreement = selectors.boundary_status(portal.participant)
+    return _render(
+        request,
+        portal,
+        "home.html",
+        {
+            "profile": portal.profile,
+            "channel_consents": selectors.channel_consents_of(portal.participant),
+            "weekday_labels": _weekday_labels(portal.profile),
+            "channel_labels": _channel_labels(portal.profile),
+            "boundary_template": template,
+            "boundary_agreement": agreement,
+            "terms_digest": _terms_digest(agreement),
+            "goals": goal_services.goals_of(portal.participant),
+            "notice": NOTICES.get(request.GET.get("done", "")),
+        },
+    )
+
+
+def _weekday_labels(profile: CulturalProfile) -> list[str]:
+    names = dict(WEEKDAYS)
+    return [str(names[day]) for day in profile.observance_weekdays or [] if day in names]
+
+
+def _channel_labels(profile: CulturalProfile) -> list[str]:
+    names = dict(Channel.choices)
+    return [str(names.get(code, code)) for code in profile.preferred_channels or []]
+
+
+# Profile -------------------------------------------------------------------------------------
+
+
+@portal_page("GET", "POST")
+def portal_profile(request, portal: Portal):
+    # Work-around: CulturalProfileForm sets the dates' initial on the field, but a ModelForm's
+    # initial from the instance (the JSON list) wins, so the textarea would show "['…']" and
+    # every save would count the dates as changed. Joined with CRLF, as browsers submit it.
+    dates = "\r\n".join(portal.profile.observance_dates or [])
+    form = CulturalProfileForm(
+        request.POST or None, instance=portal.profile, initial={"observance_dates": dates}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.profile_update(
+            profile=form.instance, data=form.cleaned_data, changed_by=None, by_participant=True
+        )
+        return _done(portal, "profile")
+    return _render(
+        request, portal, "profile.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+# Contact preferences (channel consents) ------------------------------------------------------
+
+
+@portal_page("GET", "POST")
+def portal_preferences(request, portal: Portal):
+    consents = selectors.channel_consents_of(portal.participant)
+    current = {
+        channel: channel in consents and consents[channel].is_granted
+        for channel in (Channel.SMS, Channel.EMAIL)
+    }
+    form = ChannelConsentForm(request.POST or None, initial=current)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():  # both channels or neither
+            for channel, granted in current.items():
+                wanted = form.cleaned_data[str(channel)]
+                if wanted != granted:  # a double submit finds nothing to change
+                    services.channel_consent_set(
+                        participant=portal.participant,
+                        channel=channel,
+                        granted=wanted,
+                        recorded_by=None,
+                        actor_label=services.PARTICIPANT_LINK_ACTOR,
+                    )
+        return _done(portal, "preferences")
+    return _render(
+        request, portal, "preferences.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+# Boundaries agreement ------------------------------------------------------------------------
+
+
+class AcknowledgeForm(forms.Form):
+    """What the participant saw: the version and a fingerprint of their personal terms."""
+
+    version = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+    terms = forms.CharField(max_length=16)
+
+
+@portal_page("POST")
+def portal_boundaries_acknowledge(request, portal: Portal):
+    template, agreement = selectors.boundary_status(portal.participant)
+    form = AcknowledgeForm(request.POST)
+    if template is None:
+        return HttpResponseRedirect(portal.url("portal_home"))
+    if agreement is not None and agreement.acknowledged_at is not None:
+        return _done(portal, "boundaries")  # a second submit keeps the first time
+    if (
+        not form.is_valid()
+        or form.cleaned_data["version"] != template.version
+        or form.cleaned_data["terms"] != _terms_digest(agreement)
+    ):
+        return _done(portal, "changed")
+    services.boundary_acknowledge(participant=portal.participant, template=template)
+    return _done(portal, "boundaries")
+
+
+# Goals ---------------------------------------------------------------------------------------
+
+
+def _not_found(request) -> HttpResponse:
+    """A goal or step that is not this participant's, through a working link: the same page as
+    an unusable link, without counting against the visitor (the link itself is good)."""
+    return render(request, "portal/unusable.html", {"limited": False}, status=404)
+
+
+def _goal(portal: Portal, goal_id: int) -> RecoveryGoal | None:
+    return goal_services.goal_of(portal.participant, goal_id).first()
+
+
+@portal_page("POST")
+def portal_goal_agree(request, portal: Portal, goal_id: int):
+    goal = _goal(portal, goal_id)
+    if goal is None:
+        return _not_found(request)
+    form = PortalAgreeForm(request.POST)
+    seen = form.cleaned_data["seen"] if form.is_valid() else ""
+    try:
+        goal_services.goal_agree(goal=goal, seen=seen)
+    except goal_services.GoalChanged:
+        return _done(portal, "goal-changed")
+    return _done(portal, "goal-agreed")
+
+
+@portal_page("GET", "POST")
+def portal_goal_edit(request, portal: Portal, goal_id: int):
+    """The participant writes the goal in their own words; saving records their agreement."""
+    goal = _goal(portal, goal_id)
+    if goal is None:
+        return _not_found(request)
+    initial = {
+        "words": goal.words,
+        "why_it_matters": goal.why_it_matters,
+        "seen": goal_services.words_digest(goal.words),
+    }
+    form = PortalGoalForm(request.POST or None, initial=initial)
+    changed = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            goal_services.goal_agree(
+                goal=goal,
+                seen=form.cleaned_data["seen"],
+                words=form.cleaned_data["words"],
+                why_it_matters=form.cleaned_data["why_it_matters"],
+            )
+        except goal_services.GoalChanged:
+            # Show the current words beside what they typed, to start again from.
+            changed = True
+            goal.refresh_from_db()
+            data = request.POST.copy()
+            data["seen"] = goal_services.words_digest(goal.words)
+            form = PortalGoalForm(data, initial=initial)
+        else:
+            return _done(portal, "goal-saved")
+    return _render(
+        request,
+        portal,
+        "goal_edit.html",
+        {"form": form, "goal": goal, "changed": changed},
+        status=400 if (form.is_bound and form.errors) or changed else 200,
+    )
+
+
+@portal_page("POST")
+def portal_goal_step_toggle(request, portal: Portal, goal_id: int, step_id: int):
+    goal = _goal(portal, goal_id)
+    step = (
+        GoalStep.objects.select_related("goal").filter(goal=goal, pk=step_id).first()
+        if goal is not None
+        else None
+    )
+    if step is None:
+        return _not_found(request)
+    form = StepToggleForm(request.POST)
+    if form.is_valid():
+        goal_services.goal_step_toggle(step=step, done=form.cleaned_data["done"], by=None)
+    return HttpResponseRedirect(f"{portal.url('portal_home')}?done=step#goal-{goal.pk}")
+
+
+# Downloads -----------------------------------------------------------------------------------
+
+
+def _iso(value):
+    return timezone.localtime(value).isoformat() if value else None
+
+
+def _record(portal: Portal) -> dict:
+    """Everything the portal shows about the participant, plus their contact log (notes
+    included: they are part of the record the participant has a right to; decisions.md).
+    Keys are stable English identifiers; chosen values are labels in the participant's
+    language, so the file reads as the page does."""
+    participant, profile = portal.participant, portal.profile
+    consents = selectors.channel_consents_of(participant)
+    agreements = (
+        BoundaryAgreement.objects.filter(participant=participant)
+        .select_related("template")
+        .order_by("template__version")
+    )
+    contacts = Contact.objects.filter(participant=participant).order_by("occurred_at", "id")
+    kinds = dict(ContactKind.choices)
+    return {
+        "exported_at": _iso(timezone.now()),
+        "agency": portal.agency.name,
+        "about_you": {
+            "preferred_name": participant.preferred_name,
+            "pronouns": participant.pronouns,
+            "time_zone": participant.time_zone,
+        },
+        "cultural_profile": {
+            "language": str(profile.get_language_display()),
+            "cultural_identity": profile.cultural_identity,
+            "faith_practice": profile.faith_practice,
+            "recovery_pathways": profile.recovery_pathway_labels,
+            "recovery_pathway_other": profile.recovery_pathway_other,
+            "communication_style": profile.communication_style,
+            "feels_respected_when": profile.feels_respected_when,
+            "approach_with_care": profile.approach_with_care,
+            "updated_at": _iso(profile.updated_at) if profile.pk else None,
+        },
+        "contact_preferences": {
+            "okay_to_text": bool(consents.get("sms") and consents["sms"].is_granted),
+            "okay_to_email": bool(consents.get("email") and consents["email"].is_granted),
+            "consents": [
+                {
+                    "channel": str(consent.get_channel_display()),
+                    "granted_at": _iso(consent.granted_at),
+                    "revoked_at": _iso(consent.revoked_at),
+                }
+                for consent in consents.values()
+            ],
+            "preferred_channels": _channel_labels(profile),
+            "weekly_days_without_contact": _weekday_labels(profile),
+            "dates_without_contact": list(profile.observance_dates or []),
+            "quiet_hours_start": profile.quiet_hours_start.strftime("%H:%M")
+            if profile.quiet_hours_start
+            else None,
+            "quiet_hours_end": profile.quiet_hours_end.strftime("%H:%M")
+            if profile.quiet_hours_end
+            else None,
+            "most_contacts_per_week": profile.max_contacts_per_week,
+        },
+        "boundaries_agreements": [
+            {
+                "version": agreement.template.version,
+                "published_at": _iso(agreement.template.published_at),
+                "when_staff_can_be_reached": agreement.template.staff_contact_hours,
+                "how_soon_we_answer": agreement.template.response_time,
+                "what_peer_support_covers": agreement.template.peer_support_covers,
+                "what_peer_support_does_not_cover": agreement.template.peer_support_does_not_cover,
+                "limits_of_confidentiality": agreement.template.confidentiality_limits,
+                "personal_terms": agreement.personal_terms,
+                "acknowledged_at": _iso(agreement.acknowledged_at),
+            }
+            for agreement in agreements
+        ],
+        "goals": [_goal_record(goal) for goal in goal_services.goals_of(participant)],
+        "contact_log": [
+            {
+                "date": _iso(contact.occurred_at),
+                "kind": str(kinds.get(contact.kind, contact.kind)),
+                "duration_minutes": contact.duration_minutes,
+                "note": contact.note,
+            }
+            for contact in contacts
+        ],
+    }
+
+
+def _goal_record(goal: RecoveryGoal) -> dict:
+    return {
+        "goal": goal.words,
+        "why_it_matters": goal.why_it_matters,
+        "proposed_by": str(goal.get_proposed_by_display()),
+        "status": str(goal.get_status_display()),
+        "review_on": goal.review_on.isoformat() if goal.review_on else None,
+        "agreed_at": _iso(goal.agreed_at),
+        "agreed_words": goal.agreed_words,
+        "needs_your_agreement": goal.needs_agreement,
+        "created_at": _iso(goal.created_at),
+        "steps": [
+            {"step": step.text, "done": step.done_at is not None, "done_at": _iso(step.done_at)}
+            for step in goal.steps.all()
+        ],
+    }
+
+
+def _attachment(content, content_type: str, extension: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    filename = f"rapport-record-{timezone.localdate().isoformat()}.{extension}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@portal_page("GET")
+def portal_export_json(request, portal: Portal):
+    body = json.dumps(_record(portal), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+    return _attachment(body, "application/json; charset=utf-8", "json")
+
+
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        text = _("yes") if value else _("no")
+    elif isinstance(value, list):
+        text = "; ".join(str(item) for item in value)
+    else:
+        text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        text = "'" + text
+    return text
+
+
+def _rows(record: dict):
+    """Flatten the record into (section, entry, field, value) rows."""
+    for section, content in record.items():
+        if isinstance(content, dict):
+            for field, value in content.items():
+                if isinstance(value, list) and value and isinstance(value[0], dict):
+                    for number, item in enumerate(value, start=1):
+                        for key, item_value in item.items():
+                            yield section, f"{field} {number}", key, item_value
+                else:
+                    yield section, "", field, value
+        elif isinstance(content, list):
+            for number, item in enumerate(content, start=1):
+                for field, value in item.items():
+                    if isinstance(value, list) and value and isinstance(value[0], dict):
+                        for sub_number, sub_item in enumerate(value, start=1):
+                            for key, sub_value in sub_item.items():
+                                yield section, f"{number} {field} {sub_number}", key, sub_value
+                    else:
+                        yield section, str(number), field, value
+        else:
+            yield "", "", section, content
+
+
+@portal_page("GET")
+def portal_export_csv(request, portal: Portal):
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # so spreadsheet programs read the accents of Spanish text
+    writer = csv.writer(buffer)
+    writer.writerow(["section", "entry", "field", "value"])
+    for section, entry, field, value in _rows(_record(portal)):
+        writer.writerow([section, entry, field, _cell(value)])
+    return _attachment(buffer.getvalue(), "text/csv; charset=utf-8", "csv")
+
+
+# Staff actions on a participant's portal link (under /a/<agency_slug>/) ----------------------
+
+
+def _to_participant(participant):
+    return redirect(
+        "participant_detail", agency_slug=participant.agency.slug, participant_id=participant.pk
+    )
+
+
+@require_POST
+def portal_link_create(request, agency_slug, participant):
+    link, raw_token = services.portal_link_create(participant=participant, created_by=request.user)
+    # The raw link is shown this once, for copying; only its hash is kept.
+    return render(
+        request,
+        "portal/portal_link_created.html",
+        {
+            "participant": participant,
+            "link": link,
+            "url": settings.SITE_URL + reverse("portal_home", args=[raw_token]),
+        },
+    )
+
+
+@require_POST
+def portal_link_send(request, agency_slug, participant):
+    """Send the portal link by the participant's preferred consented channel (a fresh link,
+    made when the message goes out)."""
+    if portal_messages.portal_link_send(participant=participant, sent_by=request.user):
+        messages.success(request, _("The link is on its way."))
+    else:
+        messages.error(
+            request, _("This person has not agreed to texts or emails. Copy the link instead.")
+        )
+    return _to_participant(participant)
+
+
+@require_POST
+def portal_link_revoke(request, agency_slug, participant):
+    services.portal_link_revoke(participant=participant, revoked_by=request.user)
+    messages.success(request, _("Portal link revoked."))
+    return _to_participant(participant)
