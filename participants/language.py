@@ -16,6 +16,9 @@ DEFAULT_TERMS: list[tuple[str, str]] = [
     ("reformed addict", _("person in recovery, person in long-term recovery")),
     ("drug abuser", _("person with a substance use disorder")),
     ("addict", _("person with a substance use disorder")),
+    # "Abuser" in any compound ("substance abuser", "alcohol abusers"): the word is the label.
+    ("abusers", _("people with a substance use disorder")),
+    ("abuser", _("person with a substance use disorder")),
     ("alcoholic", _("person with alcohol use disorder")),
     ("drug problem", _("substance use disorder")),
     ("drug habit", _("substance use disorder")),

@@ -32,6 +32,7 @@ from alliance.messaging.services import deliver, delivery_schedule
 from alliance.messaging.transports import MemorySMS
 from participants import services as participant_services
 from participants.services import channel_consent_set
+from tests.conftest import client_for
 from tests.factories import make_commitment, make_member, make_participant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -402,7 +403,10 @@ def test_a_spanish_participants_check_in_is_in_spanish(agency_a, peer_a, instrum
     assert "Tus respuestas ayudan a tu compañero o compañera de apoyo" in spanish_page
     assert _english_left_in(spanish_page, english_page) == []
 
-    thanks = Client().post(spanish_url, {}, HTTP_ACCEPT_LANGUAGE="en").text
+    with agency_scope(agency_a):
+        first_item = instrument.items.order_by("position").first()
+    one_answer = {f"item_{first_item.pk}": "4"}
+    thanks = Client().post(spanish_url, one_answer, HTTP_ACCEPT_LANGUAGE="en").text
     assert "<h1>Gracias</h1>" in thanks and "Thank you" not in thanks
 
 
@@ -451,3 +455,20 @@ def test_a_spanish_participants_reminder_text_is_in_spanish(agency_a, peer_a):
     [(_address, text)] = MemorySMS.outbox
     assert text.startswith("Hola: un recordatorio de lo que planeaste"), text
     MemorySMS.outbox.clear()
+
+
+def test_the_spanish_sign_in_page_speaks_in_one_register(client):
+    """FOUND-IN-USE: allauth's "¿Ha olvidado su contraseña?" (usted) sat beside our tú, and
+    "Lenguaje" stood where "Idioma" (a language one speaks) is meant."""
+    page = client.get("/accounts/login/", headers={"Accept-Language": "es"}).text
+    assert "¿Olvidaste tu contraseña?" in page and "¿Ha olvidado" not in page
+
+
+def test_spanish_says_idioma_for_a_language_one_speaks(agency_a, admin_a):
+    participant = make_participant(agency_a)
+    page = client_for(admin_a.user).get(
+        f"/a/{agency_a.slug}/participants/{participant.pk}/", headers={"Accept-Language": "es"}
+    )
+    assert "<dt>Idioma</dt>" in page.text
+    # The person-first wording page keeps "Lenguaje": it is about words, not languages.
+    assert ">Lenguaje</a>" in page.text

@@ -46,6 +46,16 @@ class CheckInForm(forms.Form):
                 )
             self.fields[self.field_name(item)] = field
 
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not self.answers():
+            # An empty check-in says nothing, and sending one would spend the link.
+            raise forms.ValidationError(
+                _("Answer at least one question, then send. Nothing has been saved yet."),
+                code="empty",
+            )
+        return cleaned
+
     @staticmethod
     def field_name(item: InstrumentItem) -> str:
         return f"item_{item.pk}"

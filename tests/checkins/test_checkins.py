@@ -106,9 +106,10 @@ def test_submitting_stores_one_scored_response(agency_a, participant):
 
 def test_skipped_questions_are_allowed(agency_a, participant):
     _checkin, url = new_link(participant)
-    assert Client().post(url, {}).status_code == 200
+    first_item = items_of(agency_a)[0]
+    assert Client().post(url, {f"item_{first_item.pk}": "4"}).status_code == 200
     [stored] = responses(agency_a)
-    assert stored.answers == {} and stored.percent is None
+    assert stored.answers == {str(first_item.pk): 4}
 
 
 @pytest.mark.parametrize("value", ["0", "6", "abc", "3.5", "-1", "9" * 30])
@@ -358,3 +359,40 @@ def test_staff_copy_a_link_shown_once(agency_a, peer_a, participant):
     with agency_scope(agency_a):
         assert not CheckInRequest.objects.filter(token_hash=raw).exists()
     assert Client().get(url.replace("http://testserver", "")).status_code == 200
+
+
+# Empty check-ins (issue 14, item 10) -----------------------------------------------------------
+
+
+def test_an_empty_check_in_is_refused_and_the_link_still_works(agency_a, participant):
+    """Sending the page with nothing answered (a stray tap) says what to do and keeps the link:
+    the participant can answer afterwards, and that answer is the one stored."""
+    _checkin, url = new_link(participant)
+    browser = Client()
+    empty = browser.post(url, {})
+    assert empty.status_code == 400
+    assert "Answer at least one question, then send. Nothing has been saved yet." in empty.text
+    assert responses(agency_a) == []
+    assert browser.get(url).status_code == 200  # not spent
+    assert browser.post(url, answers(agency_a, 4)).status_code == 200
+    [stored] = responses(agency_a)
+    assert stored.total == 36
+
+
+def test_an_empty_paper_check_in_is_refused(agency_a, peer_a, participant):
+    page = client_for(peer_a.user).post(
+        f"/a/agency-a/participants/{participant.pk}/checkins/paper/", {}
+    )
+    assert page.status_code == 400
+    assert "Answer at least one question" in page.text
+    assert responses(agency_a) == []
+
+
+def test_the_expiry_line_ends_with_one_period_at_most(agency_a, participant):
+    """FOUND-IN-USE: "works until Dec. 4, 2026, 6:29 p.m.." had the date's period and the
+    sentence's."""
+    _checkin, url = new_link(participant)
+    page = Client().get(url).text
+    assert (
+        "This link works until" in page and ".." not in page.split("This link works until")[1][:60]
+    )

@@ -197,7 +197,7 @@ def test_saving_a_checkin_schedule(agency_a, peer_a, participant):
     assert (next_local.weekday(), next_local.time()) == (3, time(18, 30))  # a Thursday, 18:30
     page = browser.get(response["Location"])
     assert "Check-in schedule saved." in page.text
-    assert "Every 2 week(s)" in page.text
+    assert "Every 2 weeks; next link" in page.text
 
 
 @pytest.mark.parametrize(
@@ -281,3 +281,15 @@ def test_an_unknown_choice_is_refused_and_nothing_stored(peer_a):
     assert "Preference saved." not in response.text
     assert preferences_of(peer_a) == []
     assert emails_scheduled_for(peer_a) == ["-1h"]
+
+
+def test_the_supervisor_home_names_each_consistency_section_once(agency_a, supervisor_a):
+    """FOUND-IN-USE: the supervisor's home showed the "Consistency" heading twice, and its two
+    sections had the same id and name (axe: landmark-unique)."""
+    page = client_for(supervisor_a.user).get(f"/a/{agency_a.slug}/").text
+    headings = re.findall(r"<h2[^>]*>([^<]+)</h2>", page)
+    assert "My consistency, last 90 days" in headings
+    assert "Consistency across the agency, last 90 days" in headings
+    assert len(headings) == len(set(headings)), headings
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(ids)

@@ -349,6 +349,15 @@ def test_logging_a_contact_saves_and_offers_person_first_hints(peer_a_client, ag
     assert "“addict”" not in text  # the participant's own words, in quotes, are left alone
 
 
+@pytest.mark.parametrize(
+    "note", ["He was a substance abuser for years.", "Group for alcohol abusers", "an ABUSER"]
+)
+def test_abuser_is_flagged_in_its_common_compounds(peer_a_client, note):
+    """FOUND-IN-USE: "substance abuser" went unflagged while only "drug abuser" was listed."""
+    response = peer_a_client.post("/a/agency-a/language/hints/", {"note": note})
+    assert "with a substance use disorder" in response.text
+
+
 def test_agency_terms_join_the_hints(admin_a_client, agency_a):
     admin_a_client.post(
         "/a/agency-a/language/", {"term": "Junkie", "alternative": "person who uses drugs"}
