@@ -6,7 +6,7 @@ from django.utils.translation import gettext_noop
 log = logging.getLogger(__name__)
 
 # allauth's own strings that our pages show, kept in our catalog so they read in our register
-# (Spanish: tú, decision 29-30): our catalog comes first, so these win over allauth's "usted".
+# (Spanish: tú, decision 28): our catalog comes first, so these win over allauth's "usted".
 ALLAUTH_STRINGS_IN_OUR_REGISTER = [gettext_noop("Forgot your password?")]
 
 
