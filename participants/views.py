@@ -160,7 +160,6 @@ def participant_detail(request, agency_slug, participant):
             "disclosures": DisclosureConsent.objects.filter(participant=participant),
             "boundary_template": template,
             "boundary_agreement": agreement,
-            "portal_link": selectors.portal_link_active(participant),
             "contacts": participant.contacts.select_related("staff__user")[:TIMELINE_LENGTH],
             # What the feature apps show here, e.g. consistency (participants/panels.py).
             "panels": participant_panels(participant),

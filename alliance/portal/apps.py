@@ -7,5 +7,6 @@ class PortalConfig(AppConfig):
     verbose_name = "Participant portal"
 
     def ready(self):
-        # The portal-link text registers its renderer with messaging.
-        from alliance.portal import messages  # noqa: F401
+        # The portal-link text registers with messaging; the link's card with the
+        # participant's page (participants/panels.py).
+        from alliance.portal import messages, selectors  # noqa: F401

@@ -11,7 +11,9 @@ from alliance.messaging.models import DeliveryKind
 from alliance.messaging.services import (
     Message,
     message_renderer,
+    participant_message_schedule,
 )
+from participants.services import portal_link_create
 
 # Portal links, sent to the participant ------------------------------------------------------
 
@@ -21,8 +23,6 @@ def portal_link_send(*, participant, sent_by) -> bool:
     link itself is made when the message is sent (only its hash is kept), and replaces older
     ones. Returns False when the participant has consented to no channel. The version is the
     current second, so a double click sends once."""
-    from alliance.messaging.services import participant_message_schedule
-
     delivery = participant_message_schedule(
         kind=DeliveryKind.PORTAL_LINK,
         subject_id=participant.pk,
@@ -35,8 +35,6 @@ def portal_link_send(*, participant, sent_by) -> bool:
 
 @message_renderer(DeliveryKind.PORTAL_LINK)
 def portal_link_message(delivery) -> Message | None:
-    from participants.services import portal_link_create
-
     participant = delivery.participant
     link, raw = portal_link_create(participant=participant, created_by=None)
     url = settings.SITE_URL + reverse("portal_home", args=[raw])

@@ -493,11 +493,15 @@ def test_staff_send_the_portal_link_through_delivery_and_it_says_when_it_expires
     browser = client_for(peer_a.user)
     page = f"/a/agency-a/participants/{participant.pk}/"
     browser.post(page + "portal-link/send/")
-    browser.post(page + "portal-link/send/")  # a double click in the same second sends once
+    after = browser.post(page + "portal-link/send/", follow=True)  # a double click sends once
     with agency_scope(agency_a):
         [row] = Delivery.objects.filter(kind=DeliveryKind.PORTAL_LINK)
         assert not PortalLink.objects.exists()  # the link is made when the message goes out
+    # FOUND-IN-USE: the card said "No active link." right under "The link is on its way."
+    assert "A new link is on its way to them." in after.text
+    assert "No active link." not in after.text
     assert send_now(row) == Outcome.SENT
+    assert "A link is active until" in browser.get(page).text
     [(address, text)] = MemorySMS.outbox
     assert address == "+12025550143" and "/p/" in text and "works until" in text
     path = text.split("http://testserver", 1)[1].split(" ", 1)[0]
