@@ -55,6 +55,7 @@ from participants.models import (
     Contact,
     ContactKind,
     CulturalProfile,
+    Disclosure,
     Participant,
     PortalLink,
 )
@@ -225,6 +226,7 @@ def portal_home(request, portal: Portal):
             "introduction": agency_selectors.introduction_for(
                 portal.participant.assigned_peer_id, portal.profile.language
             ),
+            "disclosures": _disclosures_of(portal.participant),
             "access": _access_lines(portal_selectors.record_access(portal.participant)),
             "access_days": portal_selectors.ACCESS_DAYS,
             "access_limit": portal_selectors.ACCESS_LIMIT,
@@ -549,6 +551,17 @@ def _record(portal: Portal) -> dict:
             for agreement in agreements
         ],
         "goals": [_goal_record(goal) for goal in goal_services.goals_of(participant)],
+        "disclosures": [
+            {
+                "date": disclosure.disclosed_on.isoformat(),
+                "shared_with": disclosure.recipient,
+                "what_was_shared": disclosure.information,
+                "why": disclosure.purpose,
+                "consent_recipient": disclosure.consent.recipient,
+                "consent_signed_on": disclosure.consent.signed_on.isoformat(),
+            }
+            for disclosure in _disclosures_of(participant)
+        ],
         "contact_log": [
             {
                 "date": _iso(contact.occurred_at),
@@ -559,6 +572,11 @@ def _record(portal: Portal) -> dict:
             for contact in contacts
         ],
     }
+
+
+def _disclosures_of(participant: Participant):
+    """Disclosures made under the participant's consents (42 CFR Part 2), newest first."""
+    return Disclosure.objects.filter(participant=participant).select_related("consent")
 
 
 def _goal_record(goal: RecoveryGoal) -> dict:

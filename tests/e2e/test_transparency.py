@@ -1,6 +1,7 @@
 """Issue 18 in a real browser: a peer writes their introduction in English and Spanish; their
 participants read it in their own language in the portal, and read "who has seen my record"
-after the peer opens their goals. axe checks each new page."""
+after the peer opens their goals, and a disclosure the peer records under their consent.
+axe checks each new page."""
 
 import pytest
 
@@ -14,7 +15,13 @@ from tests.e2e.conftest import (
     screenshot,
     sign_in,
 )
-from tests.factories import TEST_PASSWORD, make_member, make_participant, make_user
+from tests.factories import (
+    TEST_PASSWORD,
+    make_disclosure_consent,
+    make_member,
+    make_participant,
+    make_user,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -64,6 +71,23 @@ def test_participants_read_their_peers_introduction_and_who_saw_their_record(
     assert_no_axe_violations(staff)
     screenshot(staff, "staff-introduction")
 
+    # A disclosure under Lucía's consent (42 CFR Part 2), recorded through the page.
+    make_disclosure_consent(lucia, recipient="County drug court")
+    staff.goto(f"/a/{agency_a.slug}/participants/{lucia.pk}/consents/")
+    staff.get_by_role("link", name="Record a disclosure").click()
+    staff.wait_for_url("**/disclosures/record/")
+    assert_no_axe_violations(staff)
+    consent_choice = staff.get_by_label("Consent relied on")
+    consent_choice.select_option(index=1)
+    staff.get_by_label("Disclosed to").fill("Judge Park's clerk")
+    staff.get_by_label("What was disclosed").fill("Fechas de asistencia de marzo")
+    staff.get_by_label("Purpose").fill("Informe de cumplimiento")
+    staff.get_by_role("button", name="Record disclosure").click()
+    staff.wait_for_url("**/consents/")
+    assert staff.get_by_role("status").inner_text() == "Disclosure recorded."
+    assert "Judge Park's clerk" in staff.locator("main").inner_text()
+    assert_no_axe_violations(staff)
+
     # The peer opens Lucía's goals: that is what she will read.
     staff.goto(f"/a/{agency_a.slug}/participants/{lucia.pk}/goals/")
     staff.wait_for_url("**/goals/")
@@ -87,6 +111,11 @@ def test_participants_read_their_peers_introduction_and_who_saw_their_record(
     assert "Rosa Delgado, tu compañero o compañera de apoyo, miró tus metas." in (
         access.inner_text()
     )
+    shared = person.locator(
+        "section",
+        has=person.get_by_role("heading", name="Información compartida con tu consentimiento"),
+    ).inner_text()
+    assert "Judge Park's clerk" in shared and "Fechas de asistencia de marzo" in shared
     assert_no_sideways_scrolling(person)
     assert_no_axe_violations(person)
     screenshot(person, "portal-transparency-es-phone", full_page=True)

@@ -2,6 +2,7 @@
 introduction in their own words, and "who has seen my record", both in the portal."""
 
 import html
+import json
 import re
 from datetime import timedelta
 
@@ -19,7 +20,13 @@ from alliance.messaging.services import Outcome, deliver, delivery_schedule
 from alliance.messaging.transports import MemorySMS
 from participants import services
 from tests.conftest import client_for
-from tests.factories import make_checkin_request, make_member, make_participant, make_user
+from tests.factories import (
+    make_checkin_request,
+    make_disclosure_consent,
+    make_member,
+    make_participant,
+    make_user,
+)
 from tests.portal.test_portal import issue_link, url
 
 pytestmark = pytest.mark.django_db
@@ -273,3 +280,40 @@ def test_only_the_last_90_days_and_at_most_50(agency_a, peer_a):
     lines = access_lines(home(token))
     assert len(lines) == 50
     assert all(line.endswith("looked at your record.") for line in lines)
+
+
+# Disclosures made under a consent (42 CFR Part 2) ----------------------------------------------
+
+
+def test_the_participant_sees_each_disclosure_on_the_page_and_in_the_download(agency_a, peer_a):
+    participant = make_participant(agency_a, peer=peer_a)
+    other = make_participant(agency_a, peer=peer_a)
+    token = issue_link(participant)
+    assert "Nothing has been shared." in home(token)
+    for person, what in ((participant, "Attendance dates in March"), (other, "Not yours")):
+        consent = make_disclosure_consent(person, recipient="County drug court")
+        with agency_scope(agency_a):
+            services.disclosure_record(
+                participant=person,
+                recorded_by=peer_a.user,
+                data={
+                    "consent": consent,
+                    "disclosed_on": timezone.localdate(),
+                    "recipient": "Judge Park's clerk",
+                    "information": what,
+                    "purpose": "Compliance <reporting>",
+                },
+            )
+    page = home(token)
+    assert "Information shared with your consent" in page
+    assert "Judge Park&#x27;s clerk" in page
+    assert "Attendance dates in March" in page
+    assert "Compliance &lt;reporting&gt;" in page
+    assert "To County drug court, signed" in page
+    assert "Not yours" not in page
+    record = json.loads(Client().get(url(token, "export.json")).content)
+    [disclosure] = record["disclosures"]
+    assert disclosure["shared_with"] == "Judge Park's clerk"
+    assert disclosure["what_was_shared"] == "Attendance dates in March"
+    csv_text = Client().get(url(token, "export.csv")).content.decode()
+    assert "Attendance dates in March" in csv_text and "Not yours" not in csv_text
