@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, Membership, Role, User
+from agencies.models import Agency, Membership, Role, StaffIntroduction, User
 from agencies.selectors import invitations_pending
 
 
@@ -83,3 +83,29 @@ class NewStaffAccountForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class IntroductionForm(forms.ModelForm):
+    """One language of a staff member's introduction. Plain text only, every field optional;
+    the page shows one of these per language (prefix: the language code)."""
+
+    class Meta:
+        model = StaffIntroduction
+        fields = list(StaffIntroduction.TEXT_FIELDS)
+        labels = {
+            "called": _("What participants can call you"),
+            "pronouns": _("Your pronouns"),
+            "languages_spoken": _("Languages you speak"),
+            "reachable": _("When you can be reached"),
+            "about": _("A few sentences about your own path (optional)"),
+        }
+        help_texts = {
+            "called": _("For example: Jordan, or Mr. Lee."),
+            "languages_spoken": _("For example: English and Spanish."),
+            "reachable": _("For example: weekdays 9 to 5, by text or phone."),
+            "about": _(
+                "Only what you choose to share, at most 600 characters. Participants read it "
+                "exactly as written."
+            ),
+        }
+        widgets = {"about": forms.Textarea(attrs={"rows": 5})}

@@ -323,3 +323,45 @@ class IdempotentRequest(TenantModel):
                 fields=["agency", "principal", "key"], name="idempotent_request_unique"
             )
         ]
+
+
+class StaffIntroduction(TenantModel):
+    """How a staff member introduces themselves to the participants they work with, in their
+    own words and in one language (one row per language they wrote it in).
+
+    Practice 5 of the domain notes (authenticity and transparency): the participant's portal
+    shows their current peer's introduction in the participant's language, else in another
+    one the peer wrote. Every field is optional plain text with a length limit; templates
+    escape it. Kept on the membership, not the user: a person may introduce themselves
+    differently at each agency they work for."""
+
+    ABOUT_MAX_LENGTH = 600
+
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="introductions"
+    )
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
+    called = models.CharField(_("what to call me"), max_length=60, blank=True)
+    pronouns = models.CharField(_("pronouns"), max_length=40, blank=True)
+    languages_spoken = models.CharField(_("languages I speak"), max_length=120, blank=True)
+    reachable = models.CharField(_("when I can be reached"), max_length=200, blank=True)
+    about = models.TextField(_("about my own path"), max_length=ABOUT_MAX_LENGTH, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    TEXT_FIELDS = ("called", "pronouns", "languages_spoken", "reachable", "about")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "membership", "language"],
+                name="staff_introduction_one_per_language",
+            ),
+        ]
+        ordering = ["language"]
+
+    def __str__(self):
+        return f"Introduction #{self.pk} ({self.language})"
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(getattr(self, name).strip() for name in self.TEXT_FIELDS)

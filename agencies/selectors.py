@@ -3,7 +3,7 @@
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from agencies.models import Agency, Invitation, Membership
+from agencies.models import Agency, Invitation, Membership, StaffIntroduction
 from agencies.tenancy import scopes_disabled
 
 
@@ -56,3 +56,27 @@ def invitations_pending() -> QuerySet[Invitation]:
     return Invitation.objects.filter(
         accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
     ).select_related("invited_by")
+
+
+def introductions_of(membership: Membership) -> dict[str, StaffIntroduction]:
+    """The staff member's introduction in each language they wrote it in, by language code."""
+    return {row.language: row for row in StaffIntroduction.objects.filter(membership=membership)}
+
+
+def introduction_for(membership_id: int | None, language: str) -> StaffIntroduction | None:
+    """What a participant who reads `language` is shown about the staff member
+    `membership_id` (their assigned peer): the introduction in that language, else one in
+    another language (English first), else None. Nothing for a former staff member. One
+    query."""
+    if membership_id is None:
+        return None
+    rows = {
+        row.language: row
+        for row in StaffIntroduction.objects.filter(
+            membership_id=membership_id, membership__is_active=True
+        )
+    }
+    for code in (language, "en", *sorted(rows)):
+        if code in rows:
+            return rows[code]
+    return None

@@ -15,7 +15,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from agencies.context import context_current
-from agencies.models import Agency, AuditEvent, Invitation, Membership, Role, User
+from agencies.models import (
+    Agency,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Role,
+    StaffIntroduction,
+    User,
+)
 from agencies.tokens import token_new
 
 log = logging.getLogger(__name__)
@@ -266,3 +274,34 @@ def agency_settings_update(*, agency: Agency, changed_by: User, data: dict) -> A
         target=agency,
     )
     return agency
+
+
+# Staff introductions (what participants read about their peer) -------------------------------
+
+
+@transaction.atomic
+def introduction_save(*, membership: Membership, data: dict[str, dict]) -> list[StaffIntroduction]:
+    """Store the staff member's introduction in each language of `data` ({"en": {...},
+    "es": {...}}, each a validated IntroductionForm's cleaned data). A language left wholly
+    blank is removed: nothing is required. One audit event names the membership, never the
+    words. Returns the introductions kept."""
+    kept = []
+    for language, fields in data.items():
+        values = {name: (fields.get(name) or "").strip() for name in StaffIntroduction.TEXT_FIELDS}
+        if not any(values.values()):
+            StaffIntroduction.objects.filter(membership=membership, language=language).delete()
+            continue
+        introduction, _created = StaffIntroduction.objects.update_or_create(
+            agency=membership.agency,
+            membership=membership,
+            language=language,
+            defaults={**values, "updated_at": timezone.now()},
+        )
+        kept.append(introduction)
+    audit_record(
+        agency=membership.agency,
+        actor=membership.user,
+        action="membership.introduction_saved",
+        target=membership,
+    )
+    return kept

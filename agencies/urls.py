@@ -5,7 +5,7 @@ and walked by tests/test_cross_agency_routes.py and tests/test_route_access.py."
 from django.urls import include, path
 
 from agencies import views
-from agencies.access import ADMINS, agency_path
+from agencies.access import ADMINS, EVERY_ROLE, agency_path
 
 urlpatterns = [
     agency_path("settings/", views.agency_settings, name="agency_settings", roles=ADMINS),
@@ -23,6 +23,9 @@ urlpatterns = [
         views.invitation_revoke,
         name="invitation_revoke",
         roles=ADMINS,
+    ),
+    agency_path(
+        "me/introduction/", views.introduction_edit, name="introduction_edit", roles=EVERY_ROLE
     ),
     path("api-keys/", include("agencies.api_key_urls")),
 ]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -10,7 +11,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies import selectors, services
-from agencies.forms import AgencySettingsForm, InvitationForm, NewStaffAccountForm, RoleForm
+from agencies.forms import (
+    AgencySettingsForm,
+    IntroductionForm,
+    InvitationForm,
+    NewStaffAccountForm,
+    RoleForm,
+)
 from agencies.models import Invitation, Membership
 from agencies.tenancy import agency_scope, find_by_token
 
@@ -202,3 +209,39 @@ def _invitation_accept_in_scope(request, invitation):
 
     context.update(form=form, needs_sign_in=existing_account and not user.is_authenticated)
     return render(request, "agencies/invitation_accept.html", context)
+
+
+# The staff member's own introduction (every role) ---------------------------------------------
+
+
+INTRODUCTION_LANGUAGES = [code for code, _name in settings.LANGUAGES]
+
+
+@require_http_methods(["GET", "POST"])
+def introduction_edit(request, agency_slug):
+    """The signed-in member writes how they introduce themselves to participants, in each
+    language; the portal shows it to their caseload (alliance/portal)."""
+    stored = selectors.introductions_of(request.membership)
+    names = dict(settings.LANGUAGES)
+    forms = [
+        (
+            code,
+            names[code],
+            IntroductionForm(request.POST or None, instance=stored.get(code), prefix=code),
+        )
+        for code in INTRODUCTION_LANGUAGES
+    ]
+    if request.method == "POST" and all(form.is_valid() for _code, _name, form in forms):
+        services.introduction_save(
+            membership=request.membership,
+            data={code: form.cleaned_data for code, _name, form in forms},
+        )
+        messages.success(request, _("Your introduction is saved."))
+        return redirect("introduction_edit", agency_slug=request.agency.slug)
+    invalid = request.method == "POST"
+    return render(
+        request,
+        "agencies/introduction_edit.html",
+        {"forms": forms},
+        status=400 if invalid else 200,
+    )

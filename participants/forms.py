@@ -11,6 +11,7 @@ from participants.models import (
     Channel,
     Contact,
     CulturalProfile,
+    Disclosure,
     DisclosureConsent,
     LanguageTerm,
     Participant,
@@ -362,3 +363,33 @@ class CaseloadFilterForm(forms.Form):
         """`staff`: selectors.staff_names(), when the caller has read it already."""
         super().__init__(*args, **kwargs)
         self.fields["peer"].choices = [("", _("Any peer")), *selectors.peer_choices(staff)]
+
+
+class DisclosureForm(forms.ModelForm):
+    """A disclosure made under one of the participant's consents. Every consent is offered,
+    with its status, so a revoked or expired one is refused with its reason
+    (services.disclosure_record) rather than silently missing."""
+
+    class Meta:
+        model = Disclosure
+        fields = ["consent", "disclosed_on", "recipient", "information", "purpose"]
+        widgets = {
+            "disclosed_on": DateInput(),
+            "information": forms.Textarea(attrs={"rows": 2}),
+            "purpose": forms.Textarea(attrs={"rows": 2}),
+        }
+        field_classes = {"consent": SafeModelChoiceField}
+
+    def __init__(self, *args, participant, **kwargs):
+        super().__init__(*args, **kwargs)
+        statuses = {"active": _("active"), "expired": _("expired"), "revoked": _("revoked")}
+        field = self.fields["consent"]
+        field.queryset = DisclosureConsent.objects.filter(participant=participant)
+        field.label_from_instance = lambda consent: (
+            _("To %(recipient)s, signed %(signed)s (%(status)s)")
+            % {
+                "recipient": consent.recipient,
+                "signed": consent.signed_on.isoformat(),
+                "status": statuses[consent.status],
+            }
+        )

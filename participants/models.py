@@ -240,6 +240,38 @@ class DisclosureConsent(TenantModel):
         return "active"
 
 
+class Disclosure(TenantModel):
+    """One disclosure of the participant's information made under a consent to disclose
+    (42 CFR Part 2): when, to whom, what and why, and the consent relied on. Recorded by staff
+    through `participants.services.disclosure_record`, which refuses a consent that was
+    revoked or had expired on the day; the participant sees the list in their portal and in
+    their data download. Never edited or deleted: a mistake is recorded as it was."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="disclosures"
+    )
+    consent = models.ForeignKey(
+        DisclosureConsent,
+        on_delete=models.PROTECT,
+        related_name="disclosures",
+        verbose_name=_("consent relied on"),
+    )
+    disclosed_on = models.DateField(_("date of the disclosure"))
+    recipient = models.CharField(_("disclosed to"), max_length=300)
+    information = models.TextField(_("what was disclosed"), max_length=LONG_TEXT)
+    purpose = models.TextField(_("purpose"), max_length=LONG_TEXT)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-disclosed_on", "-id"]
+
+    def __str__(self):
+        return f"Disclosure #{self.pk}"
+
+
 class BoundaryTemplate(TenantModel):
     """A version of the agency's boundaries agreement. Versions are never edited: publishing a
     change creates the next version, which every participant is asked to acknowledge again."""

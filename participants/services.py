@@ -17,6 +17,7 @@ from participants.models import (
     Contact,
     CulturalProfile,
     CulturalProfileChange,
+    Disclosure,
     DisclosureConsent,
     LanguageTerm,
     Participant,
@@ -242,6 +243,64 @@ def disclosure_consent_revoke(*, consent: DisclosureConsent, revoked_by: User) -
             action="disclosure_consent.revoked",
             target=consent,
         )
+
+
+class DisclosureRefused(ValidationError):
+    """The consent did not allow the disclosure on that day (revoked, expired, not yet
+    signed), or the day is in the future."""
+
+
+@transaction.atomic
+def disclosure_record(*, participant: Participant, recorded_by: User, data: dict) -> Disclosure:
+    """Record a disclosure made under one of the participant's consents to disclose (`data`:
+    a validated DisclosureForm's cleaned data, `consent` among them). The consent is read
+    locked, so a revocation at the same moment is either before (refused) or after."""
+    consent = DisclosureConsent.objects.select_for_update().get(
+        pk=data["consent"].pk, participant=participant
+    )
+    day = data["disclosed_on"]
+    local_today = participant.agency.today()
+    if day > local_today:
+        raise DisclosureRefused({"disclosed_on": _("A disclosure cannot be dated in the future.")})
+    if day < consent.signed_on:
+        raise DisclosureRefused(
+            {"consent": _("This consent was not yet signed on that day. Nothing was recorded.")}
+        )
+    if consent.revoked_at is not None and timezone.localdate(consent.revoked_at) <= day:
+        raise DisclosureRefused(
+            {
+                "consent": _(
+                    "This consent was revoked. It allows no disclosure from the day it was "
+                    "revoked. Nothing was recorded."
+                )
+            }
+        )
+    if consent.expires_on is not None and consent.expires_on < day:
+        raise DisclosureRefused(
+            {
+                "consent": _(
+                    "This consent had expired on that day. Ask the participant for a new "
+                    "consent first. Nothing was recorded."
+                )
+            }
+        )
+    disclosure = Disclosure.objects.create(
+        agency=participant.agency,
+        participant=participant,
+        consent=consent,
+        disclosed_on=day,
+        recipient=data["recipient"],
+        information=data["information"],
+        purpose=data["purpose"],
+        recorded_by=recorded_by,
+    )
+    audit_record(
+        agency=participant.agency,
+        actor=recorded_by,
+        action="disclosure.recorded",
+        target=disclosure,
+    )
+    return disclosure
 
 
 # Boundaries ----------------------------------------------------------------------------------

@@ -61,6 +61,12 @@ urlpatterns = [
         roles=EVERY_ROLE,
     ),
     agency_path(
+        one + "consents/disclosures/record/",
+        views.disclosure_record,
+        name="disclosure_record",
+        roles=EVERY_ROLE,
+    ),
+    agency_path(
         one + "consents/disclosures/<int:consent_id>/revoke/",
         views.disclosure_revoke,
         name="disclosure_revoke",

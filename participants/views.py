@@ -26,6 +26,7 @@ from participants.forms import (
     ContactForm,
     CulturalProfileForm,
     DisclosureConsentForm,
+    DisclosureForm,
     LanguageTermForm,
     NewParticipantForm,
     ParticipantForm,
@@ -158,6 +159,7 @@ def participant_detail(request, agency_slug, participant):
             "profile": selectors.profile_of(participant),
             "channel_consents": selectors.channel_consents_of(participant),
             "disclosures": DisclosureConsent.objects.filter(participant=participant),
+            "disclosures_made": participant.disclosures.select_related("consent"),
             "boundary_template": template,
             "boundary_agreement": agreement,
             "contacts": participant.contacts.select_related("staff__user")[:TIMELINE_LENGTH],
@@ -328,6 +330,7 @@ def consents(request, agency_slug, participant):
             "form": form,
             "channel_consents": current,
             "disclosures": DisclosureConsent.objects.filter(participant=participant),
+            "disclosures_made": participant.disclosures.select_related("consent"),
         },
     )
 
@@ -352,6 +355,38 @@ def disclosure_create(request, agency_slug, participant):
             "participant": participant,
             "title": _("Record a consent to disclose"),
             "submit": _("Record consent"),
+        },
+        status=_status(form),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@stores_once
+def disclosure_record(request, agency_slug, participant):
+    """Record a disclosure made under a consent; a revoked or expired consent is refused."""
+    form = DisclosureForm(
+        request.POST or None,
+        participant=participant,
+        initial={"disclosed_on": request.agency.today()},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.disclosure_record(
+                participant=participant, recorded_by=request.user, data=form.cleaned_data
+            )
+        except services.DisclosureRefused as refusal:
+            form.add_error(None, refusal)
+        else:
+            messages.success(request, _("Disclosure recorded."))
+            return _back_to(participant, "participant_consents")
+    return render(
+        request,
+        "participants/simple_form.html",
+        {
+            "form": form,
+            "participant": participant,
+            "title": _("Record a disclosure"),
+            "submit": _("Record disclosure"),
         },
         status=_status(form),
     )

@@ -1,11 +1,100 @@
-"""Reads of the portal app: the portal-link panel on the participant's staff page."""
+"""Reads of the portal app: "who has seen my record" for the participant, and the portal-link
+card on the participant's staff page.
+
+The access list is derived from the audit trail (agencies.models.AuditEvent), never stored
+apart: every staff view of a participant's pages records `participant.viewed.<page>`
+(agencies/access.py, `viewed=` on the route), and the services record each change to the
+record itself (`participant.updated`, `profile.updated`, ...). Only events whose object is
+this participant's own record are read (object_type "participant", object_id their id), so
+another participant's reads can never appear; docs/decisions.md says what that leaves out.
+
+Who acted is put in plain words for the participant: a staff member by name with their role
+("your peer specialist" for their current peer), a member who has left as "a former staff
+member", someone outside the agency (Rapport's platform team) as platform maintenance, and
+an API key or a background task as an automated job. The sentences themselves are made in the
+view, in the participant's language.
+"""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from agencies.models import AuditEvent, Membership, Role
 from alliance.messaging.models import Delivery, DeliveryKind, DeliveryStatus
-from participants.models import PortalLink
+from participants.models import Participant, PortalLink
 from participants.panels import participant_panel
 from participants.selectors import portal_link_active
+from participants.services import PARTICIPANT_LINK_ACTOR
+
+ACCESS_DAYS = 90
+ACCESS_LIMIT = 50
+
+
+class Who:
+    """The kinds of actor the portal tells apart."""
+
+    YOU = "you"
+    YOUR_PEER = "your_peer"
+    STAFF = "staff"
+    FORMER_STAFF = "former_staff"
+    PLATFORM = "platform"
+    AUTOMATED = "automated"
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    when: datetime
+    who: str  # one of Who
+    name: str  # the staff member's name (Who.YOUR_PEER, Who.STAFF), else ""
+    role: str  # their Role (Who.STAFF), else ""
+    action: str  # the audit action, e.g. "participant.viewed.goals"
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.email
+
+
+def record_access(participant: Participant, *, now: datetime | None = None) -> list[AccessEntry]:
+    """Who viewed or changed `participant`'s record in the last ACCESS_DAYS days, newest
+    first, at most ACCESS_LIMIT entries. Runs in the participant's agency scope."""
+    since = (now or timezone.now()) - timedelta(days=ACCESS_DAYS)
+    member = Membership.objects.filter(user_id=OuterRef("actor_id"))  # in this agency only
+    events = (
+        AuditEvent.objects.filter(
+            object_type=Participant._meta.model_name,
+            object_id=str(participant.pk),
+            occurred_at__gte=since,
+        )
+        .select_related("actor")
+        .annotate(
+            member_id=Subquery(member.values("pk")[:1]),
+            member_role=Subquery(member.values("role")[:1]),
+            member_active=Subquery(member.values("is_active")[:1]),
+        )
+        .order_by("-occurred_at", "-id")[:ACCESS_LIMIT]
+    )
+    return [_entry(event, participant) for event in events]
+
+
+def _entry(event: AuditEvent, participant: Participant) -> AccessEntry:
+    base = {"when": event.occurred_at, "action": event.action, "name": "", "role": ""}
+    if event.actor is None:
+        if event.actor_label == PARTICIPANT_LINK_ACTOR:
+            return AccessEntry(who=Who.YOU, **base)
+        return AccessEntry(who=Who.AUTOMATED, **base)  # an API key, a task, "system"
+    if event.member_id is None:
+        return AccessEntry(who=Who.PLATFORM, **base)  # not of this agency: platform staff
+    if not event.member_active:
+        return AccessEntry(who=Who.FORMER_STAFF, **base)
+    base.update(name=_name(event.actor), role=event.member_role)
+    if event.member_id == participant.assigned_peer_id and event.member_role == Role.PEER:
+        return AccessEntry(who=Who.YOUR_PEER, **base)
+    return AccessEntry(who=Who.STAFF, **base)
+
+
+# The portal-link card on the participant's staff page -----------------------------------------
 
 WAITING = (DeliveryStatus.PENDING, DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
 

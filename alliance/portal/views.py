@@ -37,13 +37,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from agencies.models import Agency
+from agencies import selectors as agency_selectors
+from agencies.models import Agency, Role
 from agencies.tenancy import agency_scope, find_by_token
 from agencies.tokens import token_hash
 from alliance.goals import services as goal_services
 from alliance.goals.forms import PortalAgreeForm, PortalGoalForm, StepToggleForm
 from alliance.goals.models import GoalStep, RecoveryGoal
 from alliance.portal import messages as portal_messages
+from alliance.portal import selectors as portal_selectors
+from alliance.portal.selectors import Who
 from participants import selectors, services
 from participants.forms import WEEKDAYS, ChannelConsentForm, CulturalProfileForm
 from participants.models import (
@@ -52,6 +55,7 @@ from participants.models import (
     Contact,
     ContactKind,
     CulturalProfile,
+    Disclosure,
     Participant,
     PortalLink,
 )
@@ -219,8 +223,84 @@ def portal_home(request, portal: Portal):
             "terms_digest": _terms_digest(agreement),
             "goals": goal_services.goals_of(portal.participant),
             "notice": NOTICES.get(request.GET.get("done", "")),
+            "introduction": agency_selectors.introduction_for(
+                portal.participant.assigned_peer_id, portal.profile.language
+            ),
+            "disclosures": _disclosures_of(portal.participant),
+            "access": _access_lines(portal_selectors.record_access(portal.participant)),
+            "access_days": portal_selectors.ACCESS_DAYS,
+            "access_limit": portal_selectors.ACCESS_LIMIT,
         },
     )
+
+
+# "Who has seen my record", in plain words (alliance/portal/selectors.py) ----------------------
+
+# What each audited action means to the participant. A view of a page not listed here reads as
+# a look at their record; a change not listed as a change to it.
+ACCESS_WHAT = {
+    "participant.viewed.page": gettext_lazy("looked at your record"),
+    "participant.viewed.edit": gettext_lazy("opened your record to change it"),
+    "participant.viewed.profile": gettext_lazy("looked at how you want to be met"),
+    "participant.viewed.consents": gettext_lazy("looked at your consents"),
+    "participant.viewed.boundaries": gettext_lazy("looked at your boundaries agreement"),
+    "participant.viewed.audit": gettext_lazy("looked at who has seen your record"),
+    "participant.viewed.goals": gettext_lazy("looked at your goals"),
+    "participant.viewed.goal": gettext_lazy("looked at one of your goals"),
+    "participant.viewed.checkins": gettext_lazy("looked at your check-in answers"),
+    "participant.viewed.fhir": gettext_lazy("looked at one of your check-in answers"),
+    "participant.viewed.alert": gettext_lazy("looked at an alert about your check-in"),
+    "participant.viewed.commitments": gettext_lazy("looked at the commitments made with you"),
+    "participant.created": gettext_lazy("created your record"),
+    "participant.updated": gettext_lazy("changed your record"),
+    "participant.transferred": gettext_lazy("assigned you a new peer specialist"),
+    "participant.active": gettext_lazy("marked your record as active"),
+    "participant.paused": gettext_lazy("paused your record"),
+    "participant.discharged": gettext_lazy("recorded your discharge"),
+    "profile.updated": gettext_lazy("changed how you want to be met"),
+    "portal_link.revoked": gettext_lazy("stopped your portal link"),
+}
+
+ROLE_WORDS = {
+    Role.PEER: gettext_lazy("a peer specialist"),
+    Role.SUPERVISOR: gettext_lazy("a supervisor"),
+    Role.ADMIN: gettext_lazy("an agency administrator"),
+}
+
+
+def _access_who(entry) -> str:
+    if entry.who == Who.YOU:
+        return _("You")
+    if entry.who == Who.YOUR_PEER:
+        return _("%(name)s, your peer specialist,") % {"name": entry.name}
+    if entry.who == Who.STAFF:
+        return _("%(name)s, %(role)s,") % {"name": entry.name, "role": ROLE_WORDS[entry.role]}
+    if entry.who == Who.FORMER_STAFF:
+        return _("A former staff member")
+    if entry.who == Who.PLATFORM:
+        return _("Rapport's platform team, for maintenance,")
+    return _("An automated job")
+
+
+def _access_what(action: str) -> str:
+    if action in ACCESS_WHAT:
+        return str(ACCESS_WHAT[action])
+    if action.startswith("participant.viewed."):
+        return str(ACCESS_WHAT["participant.viewed.page"])
+    return str(ACCESS_WHAT["participant.updated"])
+
+
+def _access_lines(entries) -> list[dict]:
+    """Each entry as a sentence ("Jordan Lee, your peer specialist, looked at your goals")
+    with its time; the template adds the day."""
+    return [
+        {
+            "when": entry.when,
+            "text": _("%(who)s %(what)s")
+            % {"who": _access_who(entry), "what": _access_what(entry.action)},
+        }
+        for entry in entries
+    ]
 
 
 def _weekday_labels(profile: CulturalProfile) -> list[str]:
@@ -471,6 +551,17 @@ def _record(portal: Portal) -> dict:
             for agreement in agreements
         ],
         "goals": [_goal_record(goal) for goal in goal_services.goals_of(participant)],
+        "disclosures": [
+            {
+                "date": disclosure.disclosed_on.isoformat(),
+                "shared_with": disclosure.recipient,
+                "what_was_shared": disclosure.information,
+                "why": disclosure.purpose,
+                "consent_recipient": disclosure.consent.recipient,
+                "consent_signed_on": disclosure.consent.signed_on.isoformat(),
+            }
+            for disclosure in _disclosures_of(participant)
+        ],
         "contact_log": [
             {
                 "date": _iso(contact.occurred_at),
@@ -481,6 +572,11 @@ def _record(portal: Portal) -> dict:
             for contact in contacts
         ],
     }
+
+
+def _disclosures_of(participant: Participant):
+    """Disclosures made under the participant's consents (42 CFR Part 2), newest first."""
+    return Disclosure.objects.filter(participant=participant).select_related("consent")
 
 
 def _goal_record(goal: RecoveryGoal) -> dict:
