@@ -260,3 +260,79 @@ def test_the_invitation_email_shows_the_expiry_in_the_agency_time_zone(
     # Dec. 1, 18:57 UTC is 1:57 p.m. in New York (EST).
     assert "Dec. 1, 2026, 1:57 p.m. (EST, America/New_York)" in email.body
     assert "UTC" not in email.body
+
+
+# 5. Staff emails name no participant and quote no promise --------------------------------
+
+STAFF_KINDS = {"alert", "commitment_reminder", "commitment_missed", "goal_review"}
+PARTICIPANT_KINDS = {"follow_through", "checkin_invite", "checkin_reminder", "portal_link"}
+PROMISE = "Call to talk through the week"
+
+
+def staff_deliveries(participant, peer_a):
+    """One delivery to the peer for each staff-facing kind, about a real subject."""
+    from alliance.commitments.services import commitment_create
+    from alliance.messaging.models import Delivery
+    from tests.factories import make_alert, make_goal
+
+    agency = participant.agency
+    alert = make_alert(participant)
+    goal = make_goal(participant, review_on=timezone.localdate() + timedelta(days=1))
+    with agency_scope(agency):
+        commitment = commitment_create(
+            participant=participant,
+            promised_by="staff",
+            staff=peer_a,
+            what=PROMISE,
+            due_at=timezone.now() + timedelta(days=1),
+            created_by=peer_a.user,
+        )
+    subjects = {
+        "alert": (alert.pk, 1),
+        "commitment_reminder": (commitment.pk, commitment.version),
+        "commitment_missed": (commitment.pk, commitment.version),
+        "goal_review": (goal.pk, 1),
+    }
+    return {
+        kind: Delivery(
+            agency=agency,
+            kind=kind,
+            subject_id=subject_id,
+            subject_version=version,
+            membership=peer_a,
+            channel="email",
+            due_at=timezone.now(),
+        )
+        for kind, (subject_id, version) in subjects.items()
+    }
+
+
+def render(delivery, channel: str):
+    from alliance.messaging.services import _RENDERERS
+
+    delivery.channel = channel
+    with agency_scope(delivery.agency_id):
+        return _RENDERERS[delivery.kind](delivery)
+
+
+def test_every_message_kind_is_known_to_be_for_staff_or_for_participants():
+    from alliance.messaging.models import DeliveryKind
+
+    assert set(DeliveryKind.values) == STAFF_KINDS | PARTICIPANT_KINDS
+
+
+def test_staff_emails_name_no_participant_and_quote_no_promise(participant, peer_a):
+    deliveries = staff_deliveries(participant, peer_a)
+    assert set(deliveries) == STAFF_KINDS
+    words = [*participant.preferred_name.split(), PROMISE, "talk through"]
+    for kind, delivery in deliveries.items():
+        email = render(delivery, "email")
+        assert email is not None, kind
+        body = f"{email.subject}\n{email.text}"
+        for word in words:
+            assert word not in body, (kind, word, body)
+        assert "Sign in to Rapport" in body and "http://testserver/a/agency-a/" in body, kind
+    # In the app (behind the sign-in) names stay, so staff know whom it is about.
+    for kind in ("alert", "commitment_reminder", "commitment_missed", "goal_review"):
+        in_app = render(deliveries[kind], "in_app")
+        assert "Marcus Aurelio" in in_app.text, kind
