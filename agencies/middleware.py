@@ -12,8 +12,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
+from agencies import links
 from agencies.access import access_of
 from agencies.context import context_end, context_start, context_update
 from agencies.models import Role
@@ -48,6 +50,39 @@ class RequestIdMiddleware:
         # Every middleware has run by now, authentication included (request.user is lazy:
         # nothing is read until an audit event asks who acted).
         context_update(user=getattr(request, "user", None))
+
+
+class PrivateResponseMiddleware:
+    """Nothing personal stays in a browser's or a proxy's cache: every answer to a signed-in
+    member, to an API caller (a key or a session) and to a token link says
+    `Cache-Control: no-store, private`. On token links it also applies the failed-lookup limit
+    and asks search engines not to index (agencies/links.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        token_route = links.is_token_route(request)
+        if token_route:
+            if response.status_code in links.FAILED_LOOKUP_STATUSES and links.lookup_failed(
+                request
+            ):
+                response.status_code = 429
+                response.reason_phrase = "Too Many Requests"
+            if response.status_code == 429 and not response.has_header("Retry-After"):
+                response["Retry-After"] = str(links.RETRY_AFTER_SECONDS)
+            if not response.has_header("X-Robots-Tag"):
+                response["X-Robots-Tag"] = "noindex, nofollow"
+        user = getattr(request, "user", None)
+        if (
+            token_route
+            or (user is not None and user.is_authenticated)
+            or "HTTP_AUTHORIZATION" in request.META
+            or request.path.startswith("/api/")
+        ):
+            patch_cache_control(response, no_store=True, private=True)
+        return response
 
 
 class SessionActivityMiddleware:

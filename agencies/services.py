@@ -126,12 +126,17 @@ def invitation_link(raw_token: str) -> str:
 
 
 def _invitation_email_send(invitation: Invitation, link: str) -> bool:
-    with translation.override(invitation.agency.default_language):
+    # The expiry in the agency's time zone, labelled with that zone (the template's date
+    # filter shows the active time zone's time).
+    zone = invitation.agency.time_zone
+    with translation.override(invitation.agency.default_language), timezone.override(zone):
         body = render_to_string(
             "agencies/email/invitation.txt",
             {
                 "invitation": invitation,
                 "link": link,
+                "expires_at": invitation.expires_at,
+                "time_zone": zone,
             },
         )
         try:

@@ -398,7 +398,7 @@ def test_a_spanish_participants_check_in_is_in_spanish(agency_a, peer_a, instrum
     spanish_page = Client().get(spanish_url, HTTP_ACCEPT_LANGUAGE="en").text
     assert "Send my answers" in english_page
     assert '<html lang="es">' in spanish_page
-    assert "Hola, Rosa. ¿Cómo van las cosas entre nosotros?" in spanish_page
+    assert "Hola. ¿Cómo van las cosas entre nosotros?" in spanish_page
     assert "Enviar mis respuestas" in spanish_page
     assert "Tus respuestas ayudan a tu compañero o compañera de apoyo" in spanish_page
     assert _english_left_in(spanish_page, english_page) == []

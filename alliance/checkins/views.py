@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_ratelimit.core import is_ratelimited
 
+from agencies import links
 from agencies.access import in_caseload
 from agencies.services import audit_record
 from agencies.submissions import stores_once
@@ -196,9 +196,6 @@ def alert_resolve(request, agency_slug, alert):
     return redirect("alert_detail", agency_slug=request.agency.slug, alert_id=alert.pk)
 
 
-FAILED_LOOKUPS_PER_IP = "20/m"
-
-
 def _language():
     return Subquery(
         CulturalProfile.objects.filter(participant=OuterRef("participant")).values("language")[:1]
@@ -262,9 +259,7 @@ def _lookup_failed(request):
     """The page for an unknown, expired, used or revoked link. Each failure counts against
     the visitor's IP; once over the limit the answer is 429 (a working link still works from
     that address: the limit is there to stop guessing, which only ever fails)."""
-    if is_ratelimited(
-        request, group="checkin-lookup", key="ip", rate=FAILED_LOOKUPS_PER_IP, increment=True
-    ):
+    if links.lookup_failed(request):
         return render(request, "checkins/checkin_unusable.html", {"limited": True}, status=429)
     return _unusable(request)
 
@@ -338,7 +333,7 @@ def checkin_repair_choice(request, token):
     who answered, for a short while and once."""
     checkin = find_by_token(CheckInRequest, token, shape=_for_repair_choice)
     if checkin is None or checkin.completed_at is None:
-        return _unusable(request)
+        return _lookup_failed(request)
     language = checkin.language or checkin.agency.default_language
     with agency_scope(checkin.agency_id), translation.override(language):
         form = RepairChoiceForm(request.POST)

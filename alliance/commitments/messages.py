@@ -19,12 +19,13 @@ from alliance.commitments.models import (
     CommitmentStatus,
 )
 from alliance.commitments.services import FOLLOW_THROUGH_VALID, REMINDER_BEFORE_EXPIRY
-from alliance.messaging.models import DeliveryKind
+from alliance.messaging.models import DeliveryChannel, DeliveryKind
 from alliance.messaging.services import (
     Message,
     message_deadline,
     message_renderer,
     participant_message_schedule,
+    staff_email_text,
 )
 
 
@@ -53,6 +54,9 @@ def commitment_reminder_message(delivery) -> Message | None:
         link = settings.SITE_URL + reverse(
             "participant_commitments", args=[commitment.agency.slug, commitment.participant_id]
         )
+        if delivery.channel != DeliveryChannel.IN_APP:  # email names no one (decision 87)
+            text = _("Reminder: a commitment you made is due by %(when)s.") % {"when": when}
+            return Message(_("Rapport reminder"), f"{text}\n{staff_email_text(link)}", link)
         text = _("Reminder: you promised %(name)s “%(what)s” by %(when)s.") % {
             "name": commitment.participant.preferred_name,
             "what": commitment.what,
@@ -104,10 +108,15 @@ def commitment_missed_message(delivery) -> Message | None:
     commitment = _open_commitment(delivery)
     if commitment is None:
         return None
-    who = commitment.staff.user.get_full_name() if commitment.staff else _("The participant")
     link = settings.SITE_URL + reverse(
         "participant_commitments", args=[commitment.agency.slug, commitment.participant_id]
     )
+    if delivery.channel != DeliveryChannel.IN_APP:  # email names no one (decision 87)
+        text = _("A commitment was missed.")
+        return Message(
+            _("Rapport: a commitment was missed"), f"{text}\n{staff_email_text(link)}", link
+        )
+    who = commitment.staff.user.get_full_name() if commitment.staff else _("The participant")
     text = _("%(who)s missed a commitment to %(name)s: “%(what)s”.") % {
         "who": who,
         "name": commitment.participant.preferred_name,

@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from agencies.models import Membership, Role
 from agencies.services import audit_record
@@ -92,9 +93,13 @@ def message_renderer(kind: str, *, per_subject: bool = False):
     or None when there is nothing to say any more (the row is then skipped). It runs only
     when the message is really sent, so it may create the link it carries.
 
-    `per_subject=True` promises that the text depends only on the subject (id and version)
-    and the language, not on the recipient or the channel, and that rendering has no side
-    effects: a batch then renders it once per subject (an alert to every supervisor)."""
+    `per_subject=True` promises that the text depends only on the subject (id and version),
+    the language and the channel, not on the recipient, and that rendering has no side
+    effects: a batch then renders it once per subject and channel (an alert to every
+    supervisor).
+
+    Staff emails name no participant and quote no promise (docs/decisions.md 81): they say
+    that something needs a look and link to it (`staff_email_text`); in-app texts may."""
 
     def register(function):
         _RENDERERS[kind] = function
@@ -105,6 +110,11 @@ def message_renderer(kind: str, *, per_subject: bool = False):
         return function
 
     return register
+
+
+def staff_email_text(link: str) -> str:
+    """The end of every staff email: the link, which asks for a sign-in."""
+    return _("Sign in to Rapport to see it:\n%(link)s") % {"link": link}
 
 
 def message_deadline(kind: str):
@@ -474,7 +484,7 @@ class _Batch:
             return None
         key = None
         if row.kind in _PER_SUBJECT:
-            key = (row.kind, row.subject_id, row.subject_version, language)
+            key = (row.kind, row.subject_id, row.subject_version, language, row.channel)
             if key in self.texts:
                 return self.texts[key]
         with translation.override(language):

@@ -4,7 +4,7 @@ Every view goes through `portal_page`, which
 - answers 405 to a method the route never takes, before any lookup (decisions.md, 3);
 - finds the link with `find_by_token` (the only cross-agency lookup) and answers the same
   friendly 404 to unknown, expired and revoked links, counting each failure against the
-  visitor's IP address (django-ratelimit; 429 once limited);
+  visitor's IP address (agencies/links.py, the rule of every token link; 429 once limited);
 - opens `agency_scope(link.agency_id)` and reaches the participant through the link only;
 - renders in the participant's language and time zone;
 - marks every response `never_cache` and `X-Robots-Tag: noindex`, and keeps the token out of
@@ -35,8 +35,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from django_ratelimit.core import is_ratelimited
 
+from agencies import links
 from agencies import selectors as agency_selectors
 from agencies.models import Agency, Role
 from agencies.tenancy import agency_scope, find_by_token
@@ -62,8 +62,6 @@ from participants.models import (
 
 logger = logging.getLogger(__name__)
 
-LOOKUP_GROUP = "portal-lookup"
-LOOKUP_RATE = "20/m"
 
 # Notices shown after a POST redirects back to the home page (?done=...). A fixed list: the
 # query string never puts text of its own on the page.
@@ -111,9 +109,7 @@ def _quiet(response: HttpResponse) -> HttpResponse:
 def _unusable(request) -> HttpResponse:
     """Unknown, expired and revoked links answer alike, in the visitor's own browser language
     (the participant's language would tell that the link once existed)."""
-    limited = is_ratelimited(
-        request, group=LOOKUP_GROUP, key="ip", rate=LOOKUP_RATE, increment=True
-    )
+    limited = links.lookup_failed(request)
     logger.info("portal link lookup failed%s", " (rate limited)" if limited else "")
     response = render(
         request,
@@ -121,9 +117,7 @@ def _unusable(request) -> HttpResponse:
         {"limited": limited},
         status=429 if limited else 404,
     )
-    if limited:
-        response["Retry-After"] = "60"
-    return response
+    return response  # Retry-After: agencies.middleware.PrivateResponseMiddleware
 
 
 def _zone(participant: Participant, agency: Agency):

@@ -416,7 +416,9 @@ def test_email_reminders_to_staff_have_a_discreet_subject(agency_a, peer_a, part
     assert send_now(row) == Outcome.SENT
     [message] = mail.outbox
     assert message.subject == "Rapport reminder" and "Dee" not in message.subject
-    assert "Dee" in message.body
+    # The body names no one either (decision 87): it links to the page, behind a sign-in.
+    assert "Dee" not in message.body and "Reminder: a commitment you made is due by" in message.body
+    assert "Sign in to Rapport to see it:\nhttp://testserver/a/agency-a/" in message.body
 
 
 TWILIO = "https://api.twilio.com/2010-04-01/Accounts/ACtest/Messages.json"
