@@ -43,7 +43,7 @@ messages: $(VENV)/.installed
 	@$(PY) scripts/po-fill check || echo "Translate the entries above (scripts/po-fill), then run make messages again."
 
 # Benchmarks against their floors (not part of `make test`): recreates the database
-# rapport_bench on the local PostgreSQL, uses Redis db 5, writes docs/benchmarks.md.
+# rapport_bench on a private PostgreSQL and Redis it starts itself, writes docs/benchmarks.md.
 # More: make bench BENCH_ARGS='--dispatch 100000 --others 1000x1000x4'
 bench: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=bench.settings $(PY) -m bench run $(BENCH_ARGS)

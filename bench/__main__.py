@@ -9,6 +9,12 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
+# A private PostgreSQL and Redis for this run, stopped when it ends: the benchmarks drop and
+# create databases, so they never touch the machine's own services.
+from tests.services import private_services_start  # noqa: E402
+
+private_services_start(database="rapport_bench")
+
 import django  # noqa: E402
 
 django.setup()

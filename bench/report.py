@@ -56,8 +56,8 @@ def write(results: dict) -> None:
         "# Benchmarks",
         "",
         "Written by `make bench` (`python -m bench run`, code in `bench/`), which recreates "
-        "the database `rapport_bench` on the local PostgreSQL, uses Redis db 5, and runs each "
-        "benchmark against its floor in the same run on the same server. Rerun with "
+        "the database `rapport_bench` on a private PostgreSQL and Redis it starts itself, and "
+        "runs each benchmark against its floor in the same run on the same server. Rerun with "
         "`make bench` (about ten minutes here); `make bench BENCH_ARGS='--dispatch 100000 "
         "--others 1000x1000x4'` for the issue's full sizes (about twenty). Raw numbers: "
         "`var/bench/results.json`.",

@@ -1,5 +1,7 @@
 """Production settings for the benchmarks: config.settings.production with DEBUG off, on the
-dedicated database `rapport_bench` and Redis db 5, over plain HTTP on loopback.
+database `rapport_bench` of a private PostgreSQL and a private Redis that `python -m bench`
+starts and stops itself (the suite's, tests/services.py), over plain HTTP on loopback. The
+machine's own PostgreSQL and Redis are never used.
 
 Differences from production, all needed to serve http://127.0.0.1 without TLS: no HTTPS
 redirect, no Secure-only cookies, no HSTS. The URLconf adds the floor's route (bench/urls.py);
@@ -10,8 +12,9 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rapport_bench")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/5")
+if "DATABASE_URL" not in os.environ or "REDIS_URL" not in os.environ:
+    raise RuntimeError("Run the benchmarks with `make bench`: it starts their own services.")
+os.environ.setdefault("RAPPORT_SITE_URL", "http://127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("DJANGO_SECURE_HSTS_SECONDS", "0")
 

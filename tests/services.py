@@ -44,6 +44,14 @@ def free_port() -> int:
 @pytest.hookimpl(wrapper=True)
 def pytest_load_initial_conftests(early_config, parser, args):
     """Before pytest-django sets Django up: start both, and point the settings at them."""
+    private_services_start()
+    return (yield)
+
+
+def private_services_start(*, database: str = local_postgres.DATABASE) -> None:
+    """Start a private PostgreSQL and Redis, stopped at exit (also after SIGTERM), and point
+    DATABASE_URL (the maintenance role, on `database`) and REDIS_URL at them. The suite uses
+    it, and so do the benchmarks (bench/__main__.py)."""
     leftovers_stop()
     folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
     _state["folder"] = folder
@@ -54,9 +62,10 @@ def pytest_load_initial_conftests(early_config, parser, args):
     local_postgres.roles_and_database_ensure(server)
     _state["redis_port"] = free_port()
     redis_start()
-    os.environ["DATABASE_URL"] = local_postgres.url(server, user=local_postgres.MAINTENANCE_ROLE)
+    os.environ["DATABASE_URL"] = local_postgres.url(
+        server, user=local_postgres.MAINTENANCE_ROLE, database=database
+    )
     os.environ["REDIS_URL"] = f"redis://127.0.0.1:{_state['redis_port']}/0"
-    return (yield)
 
 
 def pytest_unconfigure(config):
