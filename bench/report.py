@@ -123,8 +123,8 @@ def write(results: dict) -> None:
             f"One agency: {dash['seeded']}. A supervisor's page rendered in-process by "
             "Django's test client (middleware, session, template; no network), against the one "
             "raw SQL statement computing the same figures (`bench/sql.py`; its figures are "
-            f"checked against `alliance/reports.py`). Medians of {dash['repeat']} after two "
-            "warm-ups.",
+            "checked against `alliance/checkins/reports.py`). "
+            f"Medians of {dash['repeat']} after two warm-ups.",
             "",
             "| page | page ms | raw SQL ms | ratio | queries | same figures |",
             "| --- | --- | --- | --- | --- | --- |",

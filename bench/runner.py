@@ -167,7 +167,7 @@ def _page_vs_sql(client, url, statement, params, repeat) -> dict:
 
 
 def _dashboard_figures_match(agency_id, period, params) -> bool:
-    """The raw statement and alliance/reports.py agree on the figures (so the floor is the
+    """The raw statement and alliance/checkins/reports.py agree on the figures (so the floor is the
     same work)."""
     from alliance.checkins import reports
 

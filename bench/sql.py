@@ -1,5 +1,5 @@
 """The floors of benchmark 2: one raw SQL statement each that computes the same figures as
-the agency dashboard (alliance/reports.py) and the first caseload page
+the agency dashboard (alliance/checkins/reports.py) and the first caseload page
 (participants/selectors.py)."""
 
 DASHBOARD = """

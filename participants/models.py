@@ -376,7 +376,7 @@ class PortalLink(TenantModel):
     )
     token_hash = models.CharField(max_length=64, db_index=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
-    # Empty when the link was made for a message sent to the participant (alliance.notices).
+    # Empty when the link was made for a message sent to the participant (alliance.portal.messages).
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -544,7 +544,7 @@ def participant_checkins(request, agency_slug, participant):
 @require_safe
 def alliance_dashboard(request, agency_slug):
     """Response rate, scores and their distribution, unresolved alerts and a per-peer summary
-    for a period. A constant number of queries (see alliance/reports.py)."""
+    for a period. A constant number of queries (see alliance/checkins/reports.py)."""
     form = _period_form(request)
     period = _period_or_none(form)
     context = {"form": form, "period": period}

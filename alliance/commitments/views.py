@@ -1,6 +1,6 @@
 """Staff pages for commitments, the outbox, notifications and reminder preferences, and the
 participant's one-tap follow-through link. The participant and the commitment of a staff page
-come from its route (alliance/commitment_urls.py, agencies/access.py), found through the
+come from its route (alliance/commitments/urls.py, agencies/access.py), found through the
 caseload rule."""
 
 from django.contrib import messages

@@ -1,5 +1,5 @@
 """Forms for goals: staff pages and the participant portal. Plain forms (not ModelForms), so
-validating never touches the goal; the services in alliance/goals.py make the changes."""
+validating never touches the goal; the services in alliance/goals/services.py make the changes."""
 
 from django import forms
 from django.utils import timezone

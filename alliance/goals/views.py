@@ -1,8 +1,8 @@
 """Staff pages for a participant's goals. The participant comes from the route
-(alliance/goal_urls.py, agencies/access.py), found through the caseload rule, and each goal and
+(alliance/goals/urls.py, agencies/access.py), found through the caseload rule, and each goal and
 step is looked up through that participant, so a peer asking about someone outside their
 caseload, or anyone about another agency's goal, gets 404. Changes are POSTs through
-alliance/goals.py."""
+alliance/goals/services.py."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render

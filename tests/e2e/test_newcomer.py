@@ -217,7 +217,7 @@ def enrol_with_text_consent(page) -> str:
 
 def schedule_a_checkin_due_now(page, participant_url: str) -> None:
     """Every week, on today's weekday, at the coming minute (participant's time): the first
-    invite is due then (alliance/schedules.py, schedule_next_due), and beat sends it."""
+    invite is due then (alliance/commitments/services.py, schedule_next_due), and beat sends it."""
     page.goto(participant_url)
     page.get_by_role("link", name="Commitments").click()
     page.wait_for_url("**/commitments/")
@@ -262,7 +262,7 @@ def peer_sees_the_alert(page) -> None:
 def promise_with_a_reminder_due_now(page, participant_url: str) -> None:
     """Due just over an hour ahead, so the agency's 1-hour reminder (to whoever promised: the
     peer, in-app and by email) is due at once. A reminder whose time has already passed when
-    the commitment is made is not scheduled at all (alliance/commitments.py)."""
+    the commitment is made is not scheduled at all (alliance/commitments/services.py)."""
     page.goto(participant_url)
     page.get_by_role("link", name="Commitments").click()
     page.wait_for_url("**/commitments/")
