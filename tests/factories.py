@@ -99,7 +99,7 @@ def make_disclosure_consent(participant, **fields):
             information=fields.pop("information", "Attendance dates"),
             recipient=fields.pop("recipient", "County drug court"),
             purpose=fields.pop("purpose", "Compliance reporting"),
-            signed_on=fields.pop("signed_on", timezone.localdate()),
+            signed_on=fields.pop("signed_on", participant.agency.today()),
             signed_by=fields.pop("signed_by", "The participant"),
             created_by=fields.pop("created_by", None) or make_user(),
             **fields,

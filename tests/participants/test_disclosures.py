@@ -5,7 +5,6 @@ the portal and in the data download (tests/portal/test_transparency.py)."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from agencies.models import AuditEvent
 from agencies.tenancy import agency_scope
@@ -29,7 +28,7 @@ def record_url(participant) -> str:
 def form(consent, **overrides) -> dict:
     data = {
         "consent": consent.pk,
-        "disclosed_on": timezone.localdate().isoformat(),
+        "disclosed_on": consent.agency.today().isoformat(),
         "recipient": "County drug court, Judge Park's clerk",
         "information": "Attendance dates in March",
         "purpose": "Compliance reporting",
@@ -73,7 +72,7 @@ def test_a_revoked_consent_is_refused_with_its_reason(participant, peer_a):
 
 
 def test_an_expired_consent_is_refused_with_its_reason(participant, peer_a):
-    today = timezone.localdate()
+    today = participant.agency.today()  # the agency's day, which UTC may have left
     consent = make_disclosure_consent(
         participant, signed_on=today - timedelta(days=60), expires_on=today - timedelta(days=1)
     )
@@ -90,10 +89,10 @@ def test_an_expired_consent_is_refused_with_its_reason(participant, peer_a):
 def test_before_signing_and_in_the_future_are_refused(participant, peer_a):
     consent = make_disclosure_consent(participant)
     browser = client_for(peer_a.user)
-    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    yesterday = (participant.agency.today() - timedelta(days=1)).isoformat()
     response = browser.post(record_url(participant), form(consent, disclosed_on=yesterday))
     assert "This consent was not yet signed on that day." in response.content.decode()
-    tomorrow = (timezone.localdate() + timedelta(days=2)).isoformat()
+    tomorrow = (participant.agency.today() + timedelta(days=2)).isoformat()
     response = browser.post(record_url(participant), form(consent, disclosed_on=tomorrow))
     assert "A disclosure cannot be dated in the future." in response.content.decode()
     assert disclosures(participant) == []

@@ -298,7 +298,7 @@ def test_the_participant_sees_each_disclosure_on_the_page_and_in_the_download(ag
                 recorded_by=peer_a.user,
                 data={
                     "consent": consent,
-                    "disclosed_on": timezone.localdate(),
+                    "disclosed_on": agency_a.today(),
                     "recipient": "Judge Park's clerk",
                     "information": what,
                     "purpose": "Compliance <reporting>",
