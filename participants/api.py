@@ -237,16 +237,19 @@ class ParticipantWriteSerializer(serializers.Serializer):
                     {"external_id": ["Another participant has this record number."]}
                 )
         names = ParticipantForm._meta.fields
+        view = self.context["view"]
+        is_peer = view.membership is not None and view.membership.role == Role.PEER
+        if is_peer and "assigned_peer" in attrs:
+            current = participant.assigned_peer_id if participant else view.membership.pk
+            if attrs["assigned_peer"] != current:
+                raise serializers.ValidationError(
+                    {"assigned_peer": ["Only a supervisor or admin assigns a peer specialist."]}
+                )
         if participant is None:
-            view = self.context["view"]
             initial = {
                 "enrolled_on": agency.today(),
                 "language": agency.default_language,
-                "assigned_peer": (
-                    view.membership.pk
-                    if view.membership is not None and view.membership.role == Role.PEER
-                    else None
-                ),
+                "assigned_peer": view.membership.pk if is_peer else None,
             }
             data = {**initial, **attrs}
             form = NewParticipantForm(

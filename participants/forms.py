@@ -78,9 +78,17 @@ class ParticipantForm(PeerChoiceMixin, forms.ModelForm):
         # choices are set per request in limit_peers().
         field_classes = {"assigned_peer": SafeModelChoiceField}
 
-    def __init__(self, *args, agency, **kwargs):
+    def __init__(self, *args, agency, assigns_peers=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.limit_peers()
+        if not assigns_peers:
+            # Assigning a participant to a peer is a transfer: supervisors and admins only. A
+            # peer sees who is assigned; a new participant of theirs is theirs (the caller sets
+            # the initial value).
+            self.fields["assigned_peer"].disabled = True
+            self.fields["assigned_peer"].help_text = _(
+                "A supervisor or admin assigns participants to peer specialists."
+            )
         self.fields["time_zone"].required = False
         self.fields["time_zone"].help_text = _(
             "Leave empty for the agency's time zone (%(zone)s)."

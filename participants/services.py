@@ -62,7 +62,12 @@ def participant_create(
 @transaction.atomic
 def participant_update(*, participant: Participant, changed_by: User, data: dict) -> Participant:
     """Change the record's fields to `data` (validated, e.g. a ParticipantForm's cleaned data)."""
-    _check_peer(participant.agency, data.get("assigned_peer", participant.assigned_peer))
+    data = dict(data)
+    to_peer = data.pop("assigned_peer", participant.assigned_peer)
+    # The stored peer: a validated ModelForm has already set the new one on the instance.
+    stored_peer_id = (
+        Participant.objects.filter(pk=participant.pk).values_list("assigned_peer", flat=True).get()
+    )
     for name, value in data.items():
         setattr(participant, name, value)
     participant.save(update_fields=list(data))
@@ -72,6 +77,9 @@ def participant_update(*, participant: Participant, changed_by: User, data: dict
         action="participant.updated",
         target=participant,
     )
+    if getattr(to_peer, "pk", None) != stored_peer_id:
+        # A new peer through the edit form is a transfer, with its audit event and listeners.
+        participant_transfer(participant=participant, to_peer=to_peer, changed_by=changed_by)
     return participant
 
 

@@ -124,9 +124,13 @@ def caseload(request, agency_slug):
 @require_http_methods(["GET", "POST"])
 @stores_once
 def participant_create(request, agency_slug):
-    form = NewParticipantForm(request.POST or None, agency=request.agency)
-    if request.membership.role == Role.PEER:
-        form.fields["assigned_peer"].initial = request.membership.pk
+    is_peer = request.membership.role == Role.PEER
+    form = NewParticipantForm(
+        request.POST or None,
+        agency=request.agency,
+        assigns_peers=not is_peer,
+        initial={"assigned_peer": request.membership.pk} if is_peer else None,
+    )
     if request.method == "POST" and form.is_valid():
         fields = {name: value for name, value in form.cleaned_data.items() if name != "language"}
         try:
@@ -171,7 +175,12 @@ def participant_detail(request, agency_slug, participant):
 
 @require_http_methods(["GET", "POST"])
 def participant_edit(request, agency_slug, participant):
-    form = ParticipantForm(request.POST or None, instance=participant, agency=request.agency)
+    form = ParticipantForm(
+        request.POST or None,
+        instance=participant,
+        agency=request.agency,
+        assigns_peers=request.membership.role != Role.PEER,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.participant_update(

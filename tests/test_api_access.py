@@ -244,12 +244,14 @@ def test_peer_cannot_create_anything_for_another_peers_participant(route, agency
     assert _call(owner, "post", url, body).status_code == 201, url
 
 
-def test_peer_who_hands_their_participant_to_another_peer_gets_the_answer(agency_a, peer_a):
-    """Reassigning moves the participant out of the peer's caseload; the answer still shows
-    what was saved (it used to fail while reading it back through the caseload)."""
+def test_a_peer_cannot_hand_their_participant_to_another_peer(agency_a, peer_a):
+    """Assigning a peer is a transfer, which takes a supervisor (as on the pages): the peer's
+    session gets a 400 naming the field, and the participant stays in their caseload."""
     mine = make_participant(agency_a, peer=peer_a)
     colleague = make_member(agency_a, Role.PEER)
     url = f"/api/v1/participants/{mine.pk}/"
     answer = _call(peer_a, "patch", url, {"assigned_peer": colleague.pk})
-    assert answer.status_code == 200 and answer.json()["assigned_peer"] == colleague.pk
-    assert _call(peer_a, "get", url).status_code == 404  # no longer theirs
+    assert answer.status_code == 400 and "assigned_peer" in answer.json()["error"]["fields"]
+    assert _call(peer_a, "get", url).json()["assigned_peer"] == peer_a.pk
+    # Naming the peer the record already has is no change, and passes.
+    assert _call(peer_a, "patch", url, {"assigned_peer": peer_a.pk}).status_code == 200

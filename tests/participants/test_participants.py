@@ -395,6 +395,50 @@ def test_peers_cannot_transfer_or_discharge(peer_a_client, agency_a, peer_a):
     assert peer_a_client.get(f"{BASE}{participant.pk}/status/").status_code == 403
 
 
+def test_a_peer_cannot_hand_their_participant_to_another_peer_by_editing_the_record(
+    peer_a_client, agency_a, peer_a
+):
+    other_peer = make_member(agency_a, Role.PEER)
+    participant = make_participant(agency_a, peer=peer_a, preferred_name="Sam")
+    url = f"{BASE}{participant.pk}/edit/"
+    page = peer_a_client.get(url)
+    assert page.context["form"].fields["assigned_peer"].disabled
+    data = {
+        **new_participant_form(preferred_name="Sammy", assigned_peer=other_peer.pk),
+        "time_zone": agency_a.time_zone,
+    }
+    saved = peer_a_client.post(url, data, follow=True)
+    assert "Saved." in saved.text
+    with agency_scope(agency_a):
+        participant.refresh_from_db()
+    # The rest of the edit is kept; the participant stays with their peer.
+    assert (participant.preferred_name, participant.assigned_peer_id) == ("Sammy", peer_a.pk)
+
+
+def test_a_new_participant_of_a_peer_is_theirs_whatever_the_form_says(
+    peer_a_client, agency_a, peer_a
+):
+    other_peer = make_member(agency_a, Role.PEER)
+    peer_a_client.post(f"{BASE}new/", new_participant_form(assigned_peer=other_peer.pk))
+    with agency_scope(agency_a):
+        assert Participant.objects.get(preferred_name="Dee").assigned_peer_id == peer_a.pk
+
+
+def test_a_supervisor_changing_the_peer_on_the_edit_page_makes_a_transfer(
+    agency_a, supervisor_a, peer_a
+):
+    participant = make_participant(agency_a)
+    data = {**new_participant_form(assigned_peer=peer_a.pk), "time_zone": agency_a.time_zone}
+    client_for(supervisor_a.user).post(f"{BASE}{participant.pk}/edit/", data)
+    with agency_scope(agency_a):
+        participant.refresh_from_db()
+        transferred = AuditEvent.objects.filter(
+            action="participant.transferred", object_id=str(participant.pk)
+        )
+        assert participant.assigned_peer_id == peer_a.pk and transferred.count() == 1
+    assert client_for(peer_a.user).get(f"{BASE}{participant.pk}/").status_code == 200
+
+
 # Consent ---------------------------------------------------------------------------------------
 
 
