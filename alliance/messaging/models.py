@@ -186,6 +186,9 @@ class SmsSender(TenantModel):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agency"], name="one_sms_sender_per_agency")]
 
+    def __str__(self):
+        return f"SMS sender of agency #{self.agency_id}"
+
     def __repr__(self):
         return f"<SmsSender agency={self.agency_id}>"
 
