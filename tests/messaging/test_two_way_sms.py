@@ -82,7 +82,9 @@ def test_a_webhook_with_a_wrong_signature_is_refused_and_nothing_is_stored(
         )
         assert forged.status_code == 403
     unsigned = requests.post(
-        inbound_url(live_server), data={"MessageSid": "SM1", "From": ROSA, "Body": "STOP"}
+        inbound_url(live_server),
+        data={"MessageSid": "SM1", "From": ROSA, "Body": "STOP"},
+        timeout=30,
     )
     assert unsigned.status_code == 403
     with agency_scope(rosa.agency_id):
