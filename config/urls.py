@@ -8,6 +8,7 @@ from agencies import views as agency_views
 from agencies.admin import platform_admin
 from alliance.checkins import urls as checkins_urls
 from alliance.commitments import urls as commitments_urls
+from alliance.messaging import urls as messaging_urls
 from alliance.portal import urls as portal_urls
 
 agency_pages = [
@@ -31,6 +32,7 @@ urlpatterns = [
     path("c/", include(checkins_urls.public_urlpatterns)),
     path("api/", include("config.api_urls")),
     path("f/", include(commitments_urls.public_urlpatterns)),
+    path("sms/", include(messaging_urls.public_urlpatterns)),
     # Everything an agency owns lives below here; AgencyMiddleware resolves the agency.
     path("a/<slug:agency_slug>/", include(agency_pages)),
 ]

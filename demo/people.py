@@ -18,6 +18,7 @@ from participants.models import (
 )
 from participants.services import boundary_acknowledge, channel_consent_set
 
+BY_REPLY = "Rosa"
 PEOPLE = {
     "harbor": [
         ("Dee", "she/her", "en", ["medication", "mutual_help"], "+12025550143"),
@@ -84,6 +85,8 @@ def seed_people(agency) -> None:
             quiet_hours_end="08:00",
             preferred_channels=["sms", "phone"],
             max_contacts_per_week=3,
+            # Rosa's phone has no data plan: she checks in by text reply (README, SMS).
+            checkin_by_reply=(name == BY_REPLY),
         )
         if phone:
             channel_consent_set(
@@ -94,6 +97,10 @@ def seed_people(agency) -> None:
         _history(agency, person, peer, rng, dips=(n == 0), now=now)
         if n < 3:
             _commitments_and_goals(agency, person, peer, now=now, first=(n == 0))
+        if name == BY_REPLY:  # open, so `manage.py sms_reply +12025550111 1` starts it
+            from alliance.checkins.services import checkin_request_create
+
+            checkin_request_create(participant=person, channel="sms", created_by=peer.user)
     from alliance.checkins.messages import alerts_notify_new
 
     # The dip's alert (a week old in the demo) reaches the peer and supervisors when the worker

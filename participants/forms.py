@@ -174,6 +174,7 @@ class CulturalProfileForm(forms.ModelForm):
             "quiet_hours_start",
             "quiet_hours_end",
             "preferred_channels",
+            "checkin_by_reply",
             "max_contacts_per_week",
         ]
         widgets = {

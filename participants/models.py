@@ -128,6 +128,11 @@ class CulturalProfile(TenantModel):
     quiet_hours_start = models.TimeField(_("quiet hours start"), null=True, blank=True)
     quiet_hours_end = models.TimeField(_("quiet hours end"), null=True, blank=True)
     preferred_channels = models.JSONField(_("preferred channels"), default=list, blank=True)
+    checkin_by_reply = models.BooleanField(
+        _("check in by text reply"),
+        default=False,
+        help_text=_("For a phone without internet: check-in questions come one text at a time."),
+    )
     max_contacts_per_week = models.PositiveSmallIntegerField(
         _("most contacts per week"),
         null=True,

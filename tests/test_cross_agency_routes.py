@@ -75,6 +75,10 @@ NON_AGENCY_ROUTES = {
     "c/<str:token>/": "check-in link: the hashed token finds its request (find_by_token)",
     "c/<str:token>/choice/": "check-in link, as above: the repair choice of its own response",
     "f/<str:token>/": "follow-through question: the hashed token finds its commitment",
+    "sms/<slug:slug>/inbound/": "SMS provider's webhook: refused (403) unless signed with the "
+    "slug's agency's provider secret; answers only the texting number (tests/messaging)",
+    "sms/<slug:slug>/status/": "SMS provider's delivery reports: signed as above; finds the "
+    "text by the provider's id within that agency",
 }
 THIRD_PARTY_PREFIXES = {
     "accounts/": "django-allauth: the signed-in user's own account, no tenant data",

@@ -264,15 +264,30 @@ def test_the_invitation_email_shows_the_expiry_in_the_agency_time_zone(
 
 # 5. Staff emails name no participant and quote no promise --------------------------------
 
-STAFF_KINDS = {"alert", "commitment_reminder", "commitment_missed", "goal_review"}
-PARTICIPANT_KINDS = {"follow_through", "checkin_invite", "checkin_reminder", "portal_link"}
+STAFF_KINDS = {
+    "alert",
+    "commitment_reminder",
+    "commitment_missed",
+    "goal_review",
+    "texts_stopped",
+    "texts_restarted",
+    "texts_paused",
+}
+PARTICIPANT_KINDS = {
+    "follow_through",
+    "checkin_invite",
+    "checkin_reminder",
+    "portal_link",
+    "text_reply",  # answers to the participant's texts: no names (tests/messaging)
+    "keyword_reply",
+}
 PROMISE = "Call to talk through the week"
 
 
 def staff_deliveries(participant, peer_a):
     """One delivery to the peer for each staff-facing kind, about a real subject."""
     from alliance.commitments.services import commitment_create
-    from alliance.messaging.models import Delivery
+    from alliance.messaging.models import Delivery, PausedNumber, TextInbound
     from tests.factories import make_alert, make_goal
 
     agency = participant.agency
@@ -287,11 +302,20 @@ def staff_deliveries(participant, peer_a):
             due_at=timezone.now() + timedelta(days=1),
             created_by=peer_a.user,
         )
+        text_in = TextInbound.objects.create(
+            agency=agency, participant=participant, provider_id="SM1", keyword="stop"
+        )
+        paused = PausedNumber.objects.create(
+            agency=agency, participant=participant, phone="+12025550143"
+        )
     subjects = {
         "alert": (alert.pk, 1),
         "commitment_reminder": (commitment.pk, commitment.version),
         "commitment_missed": (commitment.pk, commitment.version),
         "goal_review": (goal.pk, 1),
+        "texts_stopped": (text_in.pk, 1),
+        "texts_restarted": (text_in.pk, 1),
+        "texts_paused": (paused.pk, 1),
     }
     return {
         kind: Delivery(

@@ -12,6 +12,7 @@ class CheckinsConfig(AppConfig):
         from alliance.checkins import (
             messages,  # noqa: F401 (its texts register with messaging)
             services,
+            text_checkins,  # noqa: F401 (check-in by text reply registers with messaging)
         )
         from alliance.checkins.models import Alert, CheckInResponse
 

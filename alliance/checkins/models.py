@@ -90,6 +90,7 @@ class Channel(models.TextChoices):
     KIOSK = "kiosk", _("Kiosk (tablet in the office)")
     LINK = "link", _("Link copied by staff")
     PAPER = "paper", _("Paper, entered by staff")
+    TEXT_REPLY = "text_reply", _("Text reply")
 
 
 class CheckInRequest(TenantModel):
@@ -105,7 +106,7 @@ class CheckInRequest(TenantModel):
     )
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="requests")
     token_hash = models.CharField(max_length=64, db_index=True, editable=False)
-    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.LINK)
+    channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.LINK)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -168,7 +169,7 @@ class CheckInResponse(TenantModel):
     )
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="responses")
     submitted_at = models.DateTimeField(default=timezone.now)
-    channel = models.CharField(max_length=8, choices=Channel.choices)
+    channel = models.CharField(max_length=12, choices=Channel.choices)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -250,3 +251,35 @@ class Alert(TenantModel):
     def rule_labels(self) -> list[str]:
         labels = dict(AlertRule.choices)
         return [str(labels.get(rule, rule)) for rule in self.rules]
+
+
+class TextCheckInEnd(models.TextChoices):
+    COMPLETED = "completed", _("Completed")
+    STOPPED = "stopped", _("Stopped (STOP)")
+    EXPIRED = "expired", _("Expired")
+
+
+class TextCheckIn(TenantModel):
+    """A check-in answered by text, one item per text (alliance/checkins/text_checkins.py).
+    It lives as long as its request: when the request expires, is revoked or answered by the
+    link, the conversation is over. `answers` is as in CheckInResponse."""
+
+    request = models.ForeignKey(CheckInRequest, on_delete=models.CASCADE, related_name="+")
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.CASCADE, related_name="+"
+    )
+    position = models.PositiveSmallIntegerField(default=0)  # index of the item being asked
+    answers = models.JSONField(default=dict)
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end = models.CharField(max_length=10, choices=TextCheckInEnd.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "request"], name="one_text_checkin_per_request"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["agency", "participant", "ended_at"], name="text_checkin_idx")
+        ]

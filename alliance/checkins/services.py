@@ -206,11 +206,13 @@ def checkin_submit(
     answers: dict,
     previous_percent: float | None,
     entered_by: User | None = None,
+    channel: str | None = None,
 ) -> CheckInResponse | None:
     """Spend the request and store the response with its scores and, on a dip, its alert.
 
     The conditional update is the single-use guarantee: of any number of concurrent submits,
-    exactly one changes the row; the others get None and store nothing."""
+    exactly one changes the row; the others get None and store nothing. `channel` is how it
+    was answered when that differs from how it was sent (a text reply to a text)."""
     now = timezone.now()
     spent = CheckInRequest.objects.filter(
         pk=checkin.pk, completed_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
@@ -224,7 +226,7 @@ def checkin_submit(
         participant_id=checkin.participant_id,
         instrument_id=checkin.instrument_id,
         submitted_at=now,
-        channel=checkin.channel,
+        channel=channel or checkin.channel,
         entered_by=entered_by,
         answers=answers,
         **scores,

@@ -11,7 +11,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from agencies.tokens import token_new
-from alliance.checkins import services
+from alliance.checkins import services, text_checkins
 from alliance.checkins.models import CheckInRequest
 from alliance.commitments.models import (
     CheckInSchedule,
@@ -27,6 +27,7 @@ from alliance.messaging.services import (
     participant_message_schedule,
     staff_email_text,
 )
+from participants.models import CulturalProfile
 
 
 def _local(moment: datetime, zone: str) -> str:
@@ -145,13 +146,24 @@ def checkin_invite_message(delivery) -> Message | None:
         participant=participant,
         due_at=checkin.expires_at - REMINDER_BEFORE_EXPIRY,
     )
+    expires = _local(checkin.expires_at, participant.time_zone)
+    if delivery.channel == DeliveryChannel.SMS:
+        by_reply = CulturalProfile.objects.filter(
+            participant=participant, checkin_by_reply=True
+        ).exists()
+        if by_reply:  # no link: the questions come one text at a time
+            session = text_checkins.text_checkin_start(checkin)
+            text = _(
+                "Hi, how are things going with your peer? A few questions, one text at a time "
+                "(until %(expires)s)."
+            ) % {"expires": expires}
+            return Message("", f"{text} {text_checkins.question_text(session, 0)}")
     link = settings.SITE_URL + reverse("checkin", args=[raw])
     text = _(
         "Hi, how are things going with your peer? Two minutes: %(link)s (works until %(expires)s)"
-    ) % {
-        "link": link,
-        "expires": _local(checkin.expires_at, participant.time_zone),
-    }
+    ) % {"link": link, "expires": expires}
+    if delivery.channel == DeliveryChannel.SMS:
+        text += " " + _("No internet? Reply 1 to answer by text.")
     return Message(_("A quick question from Rapport"), text, link)
 
 

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -39,8 +39,10 @@ from alliance.messaging.contact_policy import next_allowed_time, weekly_limit_re
 from alliance.messaging.models import (
     Delivery,
     DeliveryChannel,
+    DeliveryKind,
     DeliveryStatus,
     Notification,
+    PausedNumber,
     ReminderPreference,
     StaffPreference,
 )
@@ -64,6 +66,9 @@ __all__ = [
 
 SWEEP_BATCH = 1000
 SEND_BATCH = 50  # deliveries of one agency per send task
+# Answers to the participant's own text: sent at once, whatever the quiet hours or the weekly
+# maximum (they asked); answers to STOP, START and HELP also whatever the consent (the law).
+ANSWER_KINDS = {DeliveryKind.TEXT_REPLY, DeliveryKind.KEYWORD_REPLY}
 DIGEST_SUFFIX = "@digest"
 
 
@@ -365,10 +370,17 @@ def deliveries_deliver(*, delivery_ids: list[int], now: datetime | None = None) 
         claimed = {pk for (pk,) in cursor.fetchall()}
     result = BatchResult({pk: Outcome.GONE for pk in delivery_ids if pk not in claimed})
     if claimed:
+        # Whether texting the participant's current number is paused (repeated 'undelivered'
+        # reports, alliance/messaging/sms.py), in the same query.
+        paused = PausedNumber.objects.filter(
+            participant=OuterRef("participant"),
+            phone=OuterRef("participant__phone"),
+            resumed_at__isnull=True,
+        )
         rows = list(
-            Delivery.objects.select_related("participant", "membership__user", "agency").filter(
-                pk__in=claimed
-            )
+            Delivery.objects.select_related("participant", "membership__user", "agency")
+            .annotate(number_paused=Exists(paused))
+            .filter(pk__in=claimed)
         )
         _Batch(rows, now, result).run()
     return result
@@ -460,12 +472,14 @@ class _Batch:
         if participant.status == ParticipantStatus.DISCHARGED:
             return self._skip(row, "discharged"), language
         consent = self.consents.get((participant.pk, row.channel))
-        if consent is None or not consent.is_granted:
+        if row.kind != DeliveryKind.KEYWORD_REPLY and (consent is None or not consent.is_granted):
             return self._skip(row, "no_consent"), language
         address = participant.phone if row.channel == DeliveryChannel.SMS else participant.email
         if not address:
             return self._skip(row, "no_address"), language
-        if profile is not None:
+        if row.channel == DeliveryChannel.SMS and row.number_paused:
+            return self._skip(row, "number_paused"), language
+        if profile is not None and row.kind not in ANSWER_KINDS:
             zone = participant.time_zone
             allowed = next_allowed_time(profile=profile, time_zone=zone, at=self.now)
             full_until = weekly_limit_reached_until(

@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.utils.module_loading import import_string
@@ -119,42 +118,25 @@ class MemorySMS:
         return f"memory-{len(self.outbox)}"
 
 
-class TwilioSMS:
-    """Twilio's Programmable Messaging API: POST /2010-04-01/Accounts/{AccountSid}/Messages.json
-    with To, From (or MessagingServiceSid) and Body, HTTP basic auth with the account SID and
-    auth token. Answers 201 with the message's `sid`. 429 and 5xx are transient; other 4xx are
-    permanent (Twilio's error `code` is kept, never the number or the text)."""
-
-    API = "https://api.twilio.com/2010-04-01/Accounts/{sid}/Messages.json"
-    TIMEOUT = (5, 15)
+class ProviderSMS:
+    """Production: the agency's SMS provider (alliance/messaging/providers/), with its
+    sender and credentials (`sms_sender_config`), asking for a delivery report."""
 
     def send(self, *, delivery, address: str, message: Message) -> str:
-        sid = settings.TWILIO_ACCOUNT_SID
-        data = {"To": address, "Body": message.text}
-        if settings.TWILIO_MESSAGING_SERVICE_SID:
-            data["MessagingServiceSid"] = settings.TWILIO_MESSAGING_SERVICE_SID
-        else:
-            data["From"] = settings.TWILIO_FROM_NUMBER
-        try:
-            response = requests.post(
-                self.API.format(sid=sid),
-                data=data,
-                auth=(sid, settings.TWILIO_AUTH_TOKEN),
-                timeout=self.TIMEOUT,
-                # Twilio ignores unknown headers; providers that honour one de-duplicate on it.
-                headers={"Idempotency-Key": delivery.idempotency_key},
-            )
-        except requests.RequestException as error:
-            raise TransientError(type(error).__name__) from error
-        if response.status_code == 429 or response.status_code >= 500:
-            raise TransientError(f"HTTP {response.status_code}")
-        if response.status_code >= 400:
-            try:
-                code = response.json().get("code", "")
-            except ValueError:
-                code = ""
-            raise PermanentError(f"HTTP {response.status_code} code {code}")
-        return response.json().get("sid", "")
+        from alliance.messaging.providers import provider
+        from alliance.messaging.sms import sms_sender_config, status_callback_url
+
+        sender = sms_sender_config(delivery.agency_id)
+        return provider(sender.provider).send(
+            sender=sender,
+            to=address,
+            body=message.text,
+            status_callback=status_callback_url(delivery.agency_id),
+            idempotency_key=delivery.idempotency_key,
+        )
+
+
+TwilioSMS = ProviderSMS  # the setting's earlier name
 
 
 def transport_for(channel: str):

@@ -2,6 +2,8 @@
 may use it (agencies/access.py); a notification is its recipient's alone (the view looks it up
 among the member's own)."""
 
+from django.urls import path
+
 from agencies.access import EVERY_ROLE, agency_path
 from alliance.messaging import views
 
@@ -20,4 +22,12 @@ urlpatterns = [
         name="reminder_preference",
         roles=EVERY_ROLE,
     ),
+]
+
+# The SMS provider's webhooks, under /sms/ (config/urls.py): public, CSRF-exempt, and refused
+# (403) unless signed with the agency's provider secret. The slug is not `agency_slug`: that
+# would ask AgencyMiddleware for a signed-in member.
+public_urlpatterns = [
+    path("<slug:slug>/inbound/", views.sms_inbound, name="sms_inbound"),
+    path("<slug:slug>/status/", views.sms_status, name="sms_status"),
 ]

@@ -1,13 +1,21 @@
 """Staff pages about messages: the outbox, in-app notifications, reminder preference."""
 
+import logging
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agencies.access import in_caseload
-from alliance.messaging import services
+from agencies.models import Agency
+from agencies.tenancy import agency_scope
+from alliance.messaging import services, sms
 from alliance.messaging.models import (
     Delivery,
     DeliveryStatus,
@@ -15,6 +23,9 @@ from alliance.messaging.models import (
     ReminderPreference,
     StaffPreference,
 )
+from alliance.messaging.providers import provider
+
+log = logging.getLogger(__name__)
 
 
 def outbox(request, agency_slug):
@@ -74,3 +85,60 @@ def reminder_preference(request, agency_slug):
         {"current": current, "choices": ReminderPreference.choices},
         status=400 if request.method == "POST" else 200,
     )
+
+
+# Webhooks of the SMS provider (public, signed) ------------------------------------------------
+
+
+def _signed_webhook(request, slug):
+    """(agency, provider, params) of a genuine webhook, or None. The signature is checked
+    against the address the provider was given (SITE_URL + path), with the agency's secret."""
+    agency = Agency.objects.filter(slug=slug, is_active=True).first()
+    if agency is None:
+        return None
+    params = {key: request.POST.get(key) for key in request.POST}
+    url = settings.SITE_URL + request.get_full_path()
+    with agency_scope(agency):
+        sender = sms.sms_sender_config(agency.pk)
+    sms_provider = provider(sender.provider)
+    if not sms_provider.signature_valid(
+        sender=sender, url=url, params=params, headers=request.headers
+    ):
+        log.warning("SMS webhook with a bad signature refused (agency %s)", agency.pk)
+        return None
+    return agency, sms_provider, params
+
+
+@csrf_exempt
+@require_POST
+def sms_inbound(request, slug):
+    """A text from a participant's phone (the provider's 'a message comes in' webhook)."""
+    signed = _signed_webhook(request, slug)
+    if signed is None:
+        return HttpResponseForbidden()
+    agency, sms_provider, params = signed
+    inbound = sms_provider.inbound(params)
+    if inbound is None:
+        return HttpResponseBadRequest()
+    with agency_scope(agency):
+        profile_language = agency.default_language
+        with translation.override(profile_language):
+            handled = sms.text_received(agency=agency, inbound=inbound)
+    content, content_type = sms_provider.reply_document(handled.direct_reply)
+    return HttpResponse(content, content_type=content_type)
+
+
+@csrf_exempt
+@require_POST
+def sms_status(request, slug):
+    """The provider's delivery report for a text Rapport sent."""
+    signed = _signed_webhook(request, slug)
+    if signed is None:
+        return HttpResponseForbidden()
+    agency, sms_provider, params = signed
+    report = sms_provider.report(params)
+    if report is None:
+        return HttpResponseBadRequest()
+    with agency_scope(agency):
+        sms.delivery_report_record(report=report)
+    return HttpResponse(status=204)

@@ -216,7 +216,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The Twilio library logs every request it makes (address, account, headers) at INFO.
+        "twilio": {"level": "WARNING"},
+    },
 }
 
 # django-ratelimit reads the client address from here; behind a proxy set it to the header the
@@ -234,6 +238,10 @@ TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
 TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+# Tests point the Twilio REST client at a local stand-in; production leaves it empty.
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
+# This many texts in a row that did not arrive pause texting to the number (decisions.md).
+RAPPORT_SMS_PAUSE_AFTER_UNDELIVERED = 3
 
 # Delivery: how long a claimed message may stay unsent before the sweeper hands it out again
 # (a worker that died mid-send), and how many attempts a message gets.

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from agencies.models import User
-from agencies.tenancy import scopes_disabled
+from agencies.tenancy import agency_scope, scopes_disabled
 from tests.conftest import client_for
 from tests.factories import TOTP_SECRET, make_member
 
@@ -124,3 +124,30 @@ def test_an_instrument_item_reads_as_its_position_practice_and_words(agency_a):
         item = instrument_default().items.exclude(practice="").first()
         assert str(item).startswith(f"{item.position}. {item.get_practice_display()}: ")
         assert "object (" not in str(item)
+
+
+def test_an_agencys_sms_token_is_written_never_shown_back(platform_admin, agency_a):
+    from alliance.messaging.models import SmsSender
+    from alliance.messaging.sms import sms_sender_config
+
+    browser = client_for(platform_admin)
+    fields = {
+        "agency": agency_a.pk,
+        "provider": "twilio",
+        "from_number": "+15005550006",
+        "messaging_service_sid": "",
+        "account_sid": "ACagency",
+        "auth_token": "agency-secret-token",
+        "help_text": "",
+    }
+    assert browser.post("/admin/messaging/smssender/add/", fields).status_code == 302
+    with scopes_disabled():
+        sender = SmsSender.objects.get(agency=agency_a)
+    page = browser.get(f"/admin/messaging/smssender/{sender.pk}/change/").text
+    assert "agency-secret-token" not in page and "agency-secret-token" not in repr(sender)
+    # A blank token keeps the stored one.
+    browser.post(f"/admin/messaging/smssender/{sender.pk}/change/", {**fields, "auth_token": ""})
+    with agency_scope(agency_a):
+        config = sms_sender_config(agency_a.pk)
+    assert config.auth_token == "agency-secret-token" and "agency-secret" not in repr(config)
+    assert config.account_sid == "ACagency" and config.from_number == "+15005550006"
