@@ -7,7 +7,9 @@ class AgenciesConfig(AppConfig):
     verbose_name = "Agencies and staff"
 
     def ready(self):
-        from agencies import database_roles
+        from agencies import database_roles, text
+
+        text.install()  # every text field refuses invisible formatting characters
 
         # Sent once per app after the whole migrate: connected for this app only, it runs
         # once, when every table exists.

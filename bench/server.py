@@ -18,8 +18,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def gunicorn_start(*, settings: str, env: dict | None = None, workers: int = 4) -> tuple:
-    """(process, base url) of gunicorn serving config.wsgi with `settings`, once it answers."""
+def gunicorn_start(
+    *, settings: str, env: dict | None = None, workers: int = 4, args: tuple[str, ...] = ()
+) -> tuple:
+    """(process, base url) of gunicorn serving config.wsgi with `settings`, once it answers;
+    `args` are more of gunicorn's options (an access log file, say)."""
     port = free_port()
     # gunicorn's log goes to a file: a pipe nobody reads fills up on the first tracebacks and
     # then blocks every worker that writes to it.
@@ -36,6 +39,7 @@ def gunicorn_start(*, settings: str, env: dict | None = None, workers: int = 4) 
             str(workers),
             "--log-level",
             "warning",
+            *args,
         ],
         cwd=ROOT,
         env={**os.environ, **(env or {}), "DJANGO_SETTINGS_MODULE": settings},

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from agencies.access import EVERY_ROLE, SUPERVISORS
 from agencies.api.filters import DateTimeFilter, IdFilter
 from agencies.api.schema import api_doc
+from agencies.api.serializers import ModelSerializer, Serializer
 from agencies.api.viewsets import AgencyScopedViewSet
 from agencies.models import LANGUAGE_CHOICES, TIME_ZONE_CHOICES, Membership, Role
 from participants import services
@@ -79,7 +80,7 @@ class HourMinuteField(serializers.TimeField):
         super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
 
 
-class ProfileSerializer(serializers.ModelSerializer):
+class ProfileSerializer(ModelSerializer):
     recovery_pathways = serializers.ListField(
         child=serializers.ChoiceField(choices=RecoveryPathway.choices), required=False
     )
@@ -143,12 +144,12 @@ class ProfileSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ConsentsSerializer(serializers.Serializer):
+class ConsentsSerializer(Serializer):
     sms = serializers.BooleanField(help_text="Okay to text.")
     email = serializers.BooleanField(help_text="Okay to email.")
 
 
-class ParticipantSerializer(serializers.ModelSerializer):
+class ParticipantSerializer(ModelSerializer):
     """A participant with their cultural profile and channel consents."""
 
     assigned_peer = serializers.IntegerField(
@@ -197,7 +198,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
         return {"sms": granted.get(Channel.SMS, False), "email": granted.get(Channel.EMAIL, False)}
 
 
-class ParticipantWriteSerializer(serializers.Serializer):
+class ParticipantWriteSerializer(Serializer):
     """Fields a client may set. Validated by the staff pages' forms (phone to E.164, time
     zone, peer of this agency, language)."""
 
@@ -270,7 +271,7 @@ class ParticipantWriteSerializer(serializers.Serializer):
         return attrs
 
 
-class StatusSerializer(serializers.Serializer):
+class StatusSerializer(Serializer):
     status = serializers.ChoiceField(choices=ParticipantStatus.choices)
     discharged_on = serializers.DateField(required=False, allow_null=True)
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
@@ -287,7 +288,7 @@ class StatusSerializer(serializers.Serializer):
         return attrs
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ModelSerializer):
     participant = serializers.IntegerField(source="participant_id", read_only=True)
     staff = serializers.IntegerField(
         source="staff_id",

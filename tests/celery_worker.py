@@ -20,12 +20,23 @@ from tests.services import database_url
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_worker(queue: str, *, pool: str = "solo", concurrency: int = 1) -> subprocess.Popen:
-    """A worker process in its own process group (so a test can SIGKILL all of it)."""
+def start_worker(
+    queue: str,
+    *,
+    pool: str = "solo",
+    concurrency: int = 1,
+    settings: str = "config.settings.test",
+    loglevel: str = "WARNING",
+    log_file=None,
+    env: dict | None = None,
+) -> subprocess.Popen:
+    """A worker process in its own process group (so a test can SIGKILL all of it). Its
+    output goes to `log_file` (an open file) when given, else nowhere."""
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DJANGO_SETTINGS_MODULE": settings,
         "DATABASE_URL": database_url(connection.settings_dict),  # the application role
+        **(env or {}),
     }
     return subprocess.Popen(
         [
@@ -45,12 +56,12 @@ def start_worker(queue: str, *, pool: str = "solo", concurrency: int = 1) -> sub
             "--without-mingle",
             "--without-heartbeat",
             "--loglevel",
-            "WARNING",
+            loglevel,
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log_file or subprocess.DEVNULL,
+        stderr=log_file or subprocess.DEVNULL,
         start_new_session=True,
     )
 

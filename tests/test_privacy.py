@@ -5,10 +5,12 @@ added later is checked without a line here."""
 
 import logging
 import re
+import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django import forms
 from django.core import mail
 from django.test import Client, override_settings
 from django.urls import path
@@ -20,6 +22,7 @@ from agencies.tenancy import agency_scope
 from agencies.tokens import token_new
 from config import log_filters
 from config.urls import urlpatterns as site_urlpatterns
+from demo.people import PEOPLE
 from tests.factories import make_checkin_request, make_invitation, make_participant
 from tests.routes import Route, all_routes
 
@@ -189,6 +192,98 @@ def test_a_working_link_still_works_while_guessing_is_limited(participant, peer_
         working = url_of(route, real_token(prefix, participant, peer_a))
         assert Client(REMOTE_ADDR="10.7.0.2").get(working).status_code == 200
         assert guesser.get(working).status_code == 200  # same address: the limit stops guesses
+
+
+# 4. Search terms in query strings ----------------------------------------------------------
+
+DEMO_NAME = PEOPLE["harbor"][1][0]  # "Marcus", a demo participant
+RECORD_NUMBER = "MRN-44172"
+
+
+def test_api_search_terms_reach_no_log_record(agency_a, api_a, caplog):
+    make_participant(agency_a, preferred_name=DEMO_NAME, external_id=RECORD_NUMBER)
+    caplog.set_level(logging.DEBUG)
+    query = f"?q={DEMO_NAME}&external_id={RECORD_NUMBER}&status=active"
+    found = api_a.get(f"/api/v1/participants/{query}")
+    assert found.status_code == 200 and found.json()["results"][0]["preferred_name"] == DEMO_NAME
+    assert api_a.get(f"/api/v1/participants/{query}&status=nonsense").status_code == 400
+    assert api_a.get(f"/api/v1/no-such-thing/{query}").status_code == 404
+    # The lines a server writes for these requests (runserver's and gunicorn's loggers; the
+    # test client has no server), a referrer holding the query, a `next` holding it encoded,
+    # and a Celery record quoting the URL: all made through the same record factory.
+    encoded = f"%2Fa%2Fagency-a%2Fparticipants%2F%3Fq%3D{DEMO_NAME}%26status%3Dactive"
+    lines = {
+        "django.server": ('"%s" %s %s', (f"GET /api/v1/participants/{query} HTTP/1.1", 200, 9)),
+        "gunicorn.access": (
+            '%(r)s %(s)s "%(f)s"',
+            {"r": f"GET /api/v1/participants/{query}", "s": 200, "f": f"/x/{query}"},
+        ),
+        "django.request": ("Redirect to /accounts/login/?next=%s", (encoded,)),
+        "celery.app.trace": ("Task %s got %s", ("x", {"url": f"/a/agency-a/participants/{query}"})),
+    }
+    for name, (message, args) in lines.items():
+        logger = logging.getLogger(name)
+        logger.info(message, *args) if isinstance(args, tuple) else logger.info(message, args)
+    messages = [record.getMessage() for record in caplog.records]
+    assert len([m for m in messages if "q=[redacted]" in m or "q%3D[redacted]" in m]) >= 4
+    assert any("external_id=[redacted]" in m for m in messages)
+    assert any("status=active" in m for m in messages)  # other parameters are left as they are
+    for secret in (DEMO_NAME, RECORD_NUMBER):
+        assert secret not in caplog.text
+        assert not [m for m in messages if secret in m]
+
+
+def test_the_redacted_parameters_come_from_the_api_filters_and_page_forms():
+    from alliance.checkins.views import PeriodForm
+    from participants.api import ParticipantFilter
+    from participants.forms import CaseloadFilterForm
+
+    names = log_filters.personal_query_parameters()
+    assert {"q", "external_id"} <= set(names)
+    text_filters = [
+        name
+        for name, declared in ParticipantFilter.base_filters.items()
+        if type(declared).__name__ == "CharFilter"
+    ]
+    assert set(text_filters) <= set(names)
+    # Staff page forms sent by GET: every free-text field is redacted.
+    for form in (CaseloadFilterForm, PeriodForm):
+        for name, field in form.base_fields.items():
+            if isinstance(field, forms.CharField):
+                assert name in names, (form, name)
+    assert "status" not in names and "page" not in names
+
+
+def test_gunicorn_access_log_holds_no_search_term(transactional_db, tmp_path):
+    from django.db import connection
+
+    from bench.server import gunicorn_start, gunicorn_stop
+    from tests import services
+    from tests.factories import make_agency, make_api_key
+
+    agency = make_agency("agency-g")
+    make_participant(agency, preferred_name=DEMO_NAME, external_id=RECORD_NUMBER)
+    raw_key = make_api_key(agency)[1]
+    access_log = tmp_path / "access.log"
+    server, base_url = gunicorn_start(
+        settings="config.settings.test",
+        env={"DATABASE_URL": services.database_url(connection.settings_dict)},
+        workers=1,
+        args=("--access-logfile", str(access_log)),
+    )
+    try:
+        query = f"?q={DEMO_NAME}&external_id={RECORD_NUMBER}"
+        call = urllib.request.Request(  # noqa: S310 (our own loopback server)
+            f"{base_url}/api/v1/participants/{query}",
+            headers={"Authorization": f"Bearer {raw_key}", "Referer": f"{base_url}/{query}"},
+        )
+        answer = urllib.request.urlopen(call, timeout=30)  # noqa: S310
+        assert DEMO_NAME in answer.read().decode()
+    finally:
+        gunicorn_stop(server)  # flushes the log
+    logged = access_log.read_text()
+    assert "/api/v1/participants/?q=[redacted]&external_id=[redacted]" in logged
+    assert DEMO_NAME not in logged and RECORD_NUMBER not in logged
 
 
 # 3. Cache-Control ---------------------------------------------------------------------------

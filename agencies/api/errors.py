@@ -7,9 +7,10 @@ exception handler below produces it for validation, authentication, permission, 
 conflict and throttling errors alike."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -26,6 +27,35 @@ class AgencyRequired(exceptions.APIException):
         "You belong to several agencies: name one in the X-Rapport-Agency header (its slug)."
     )
     default_code = "agency_required"
+
+
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
+
+API_PREFIX = "/api/"
+
+# What Django itself answers under /api/ (config/errors.py), outside any API view: a URL that
+# matches no route (`/api/v1/participants/null,null/`), a body too large to read, a crash.
+DJANGO_ERRORS = {
+    400: ("bad_request", "The request could not be read."),
+    403: ("permission_denied", "You do not have permission to perform this action."),
+    404: ("not_found", "Not found."),
+    413: ("too_large", TooLarge.default_detail),
+    500: ("server_error", "Something went wrong on our side; it has been logged."),
+}
+
+
+def is_api_request(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def json_error(status_code: int) -> JsonResponse:
+    """The API's error body for a failure Django answers before (or instead of) an API view."""
+    code, message = DJANGO_ERRORS[status_code]
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status_code)
 
 
 def _flatten(detail, prefix="") -> dict[str, list[str]]:
@@ -59,6 +89,8 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(*exc.args[:1])
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        exc = TooLarge()
     elif isinstance(exc, IntegrityError):
         exc = Conflict("This conflicts with an existing record (a duplicate?).")
     response = drf_exception_handler(exc, context)

@@ -7,11 +7,13 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 
+from agencies.api.serializers import Serializer
+
 AGENCY_HEADER = "X-Rapport-Agency"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-class ErrorDetailSerializer(serializers.Serializer):
+class ErrorDetailSerializer(Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code, e.g. `invalid`.")
     message = serializers.CharField(help_text="Human-readable explanation.")
     fields = serializers.DictField(
@@ -21,7 +23,7 @@ class ErrorDetailSerializer(serializers.Serializer):
     )
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(Serializer):
     error = ErrorDetailSerializer()
 
 

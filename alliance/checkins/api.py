@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from agencies.access import EVERY_ROLE
 from agencies.api.filters import DateTimeFilter, IdFilter
 from agencies.api.schema import api_doc
+from agencies.api.serializers import ModelSerializer, Serializer
 from agencies.api.viewsets import AgencyScopedViewSet
 from alliance.checkins import services
 from alliance.checkins.models import (
@@ -43,7 +44,7 @@ def checkin_link(raw_token: str) -> str:
 # Check-in requests ---------------------------------------------------------------------------
 
 
-class CheckInRequestSerializer(serializers.ModelSerializer):
+class CheckInRequestSerializer(ModelSerializer):
     participant = serializers.IntegerField(source="participant_id", read_only=True)
     instrument = serializers.IntegerField(source="instrument_id", read_only=True)
     created_by = serializers.IntegerField(source="created_by_id", read_only=True, allow_null=True)
@@ -78,7 +79,7 @@ class CheckInRequestCreatedSerializer(CheckInRequestSerializer):
         read_only_fields = fields
 
 
-class CheckInRequestCreateSerializer(serializers.Serializer):
+class CheckInRequestCreateSerializer(Serializer):
     participant = ParticipantInReachField()
     channel = serializers.ChoiceField(
         choices=API_CHANNEL_CHOICES,
@@ -184,7 +185,7 @@ class CheckInRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ag
 # Check-in responses --------------------------------------------------------------------------
 
 
-class CheckInResponseSerializer(serializers.ModelSerializer):
+class CheckInResponseSerializer(ModelSerializer):
     request = serializers.IntegerField(source="request_id", read_only=True)
     participant = serializers.IntegerField(source="participant_id", read_only=True)
     instrument = serializers.IntegerField(source="instrument_id", read_only=True)
@@ -254,7 +255,7 @@ class CheckInResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, A
 # Instruments ---------------------------------------------------------------------------------
 
 
-class InstrumentItemSerializer(serializers.ModelSerializer):
+class InstrumentItemSerializer(ModelSerializer):
     practice = serializers.ChoiceField(
         choices=[("", "None"), *Practice.choices],
         read_only=True,
@@ -281,7 +282,7 @@ class InstrumentItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InstrumentSerializer(serializers.ModelSerializer):
+class InstrumentSerializer(ModelSerializer):
     items = InstrumentItemSerializer(many=True, read_only=True)
 
     class Meta:
@@ -317,7 +318,7 @@ class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Agency
 # Alerts --------------------------------------------------------------------------------------
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(ModelSerializer):
     participant = serializers.IntegerField(source="participant_id", read_only=True)
     response = serializers.IntegerField(source="response_id", read_only=True, allow_null=True)
     rules = serializers.ListField(child=serializers.ChoiceField(choices=AlertRule.choices))
@@ -346,7 +347,7 @@ class AlertSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AlertResolveSerializer(serializers.Serializer):
+class AlertResolveSerializer(Serializer):
     note = serializers.CharField(max_length=2000, help_text="What was done.")
 
     def validate_note(self, value):

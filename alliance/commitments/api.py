@@ -11,6 +11,7 @@ from agencies.access import EVERY_ROLE
 from agencies.api.errors import Conflict
 from agencies.api.filters import IdFilter
 from agencies.api.schema import api_doc
+from agencies.api.serializers import ModelSerializer, Serializer
 from agencies.api.viewsets import AgencyScopedViewSet
 from agencies.models import Membership
 from alliance.commitments import services as commitments
@@ -21,7 +22,7 @@ from participants.models import ProposedBy
 # Commitments ---------------------------------------------------------------------------------
 
 
-class CommitmentEventSerializer(serializers.ModelSerializer):
+class CommitmentEventSerializer(ModelSerializer):
     asked_by = serializers.CharField(read_only=True, help_text="participant, staff, or empty")
 
     class Meta:
@@ -30,7 +31,7 @@ class CommitmentEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CommitmentSerializer(serializers.ModelSerializer):
+class CommitmentSerializer(ModelSerializer):
     participant = serializers.IntegerField(source="participant_id", read_only=True)
     staff = serializers.IntegerField(source="staff_id", read_only=True, allow_null=True)
     events = CommitmentEventSerializer(many=True, read_only=True)
@@ -56,7 +57,7 @@ class CommitmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CommitmentCreateSerializer(serializers.Serializer):
+class CommitmentCreateSerializer(Serializer):
     participant = ParticipantInReachField()
     promised_by = serializers.ChoiceField(choices=ProposedBy.choices, default=ProposedBy.STAFF)
     staff = serializers.IntegerField(
@@ -85,7 +86,7 @@ class CommitmentCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class CommitmentRenegotiateSerializer(serializers.Serializer):
+class CommitmentRenegotiateSerializer(Serializer):
     new_due_at = serializers.DateTimeField()
     asked_by = serializers.ChoiceField(choices=ProposedBy.choices)
     reason = serializers.CharField(max_length=300)

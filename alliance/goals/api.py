@@ -10,6 +10,7 @@ from agencies.access import EVERY_ROLE
 from agencies.api.filters import IdFilter
 from agencies.api.pagination import IdCursorPagination
 from agencies.api.schema import api_doc
+from agencies.api.serializers import ModelSerializer, Serializer
 from agencies.api.viewsets import AgencyScopedViewSet
 from alliance.goals import services as goals
 from alliance.goals.forms import STEP_MAX, WORDS_MAX, GoalForm, StepForm
@@ -20,7 +21,7 @@ from participants.models import ProposedBy
 # Goals -------------------------------------------------------------------------------------
 
 
-class GoalStepSerializer(serializers.ModelSerializer):
+class GoalStepSerializer(ModelSerializer):
     goal = serializers.IntegerField(source="goal_id", read_only=True)
     done = serializers.SerializerMethodField()
 
@@ -33,7 +34,7 @@ class GoalStepSerializer(serializers.ModelSerializer):
         return step.done_at is not None
 
 
-class GoalSerializer(serializers.ModelSerializer):
+class GoalSerializer(ModelSerializer):
     participant = serializers.IntegerField(source="participant_id", read_only=True)
     steps = GoalStepSerializer(many=True, read_only=True)
     needs_agreement = serializers.BooleanField(
@@ -61,7 +62,7 @@ class GoalSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GoalCreateSerializer(serializers.Serializer):
+class GoalCreateSerializer(Serializer):
     participant = ParticipantInReachField()
     words = serializers.CharField(
         max_length=WORDS_MAX, help_text="The goal, in the participant's own words."
@@ -98,7 +99,7 @@ def _valid_by_goal_form(values: dict, agency, *, goal=None) -> GoalForm:
 # Named as the goal's own component (PatchedGoalRequest): the status choices then belong to one
 # component, which keeps the schema's enum names stable without a settings override.
 @extend_schema_serializer(component_name="Goal")
-class GoalUpdateSerializer(serializers.Serializer):
+class GoalUpdateSerializer(Serializer):
     """What staff may change on the goal page. Validated by that page's form (a past review
     date only if it is the goal's current one); agreement is the participant's, never set
     here."""
@@ -124,7 +125,7 @@ class GoalUpdateSerializer(serializers.Serializer):
         return attrs
 
 
-class GoalStepCreateSerializer(serializers.Serializer):
+class GoalStepCreateSerializer(Serializer):
     text = serializers.CharField(max_length=STEP_MAX, help_text="The action step.")
 
     def validate(self, attrs):
@@ -134,7 +135,7 @@ class GoalStepCreateSerializer(serializers.Serializer):
         return form.cleaned_data
 
 
-class GoalStepUpdateSerializer(serializers.Serializer):
+class GoalStepUpdateSerializer(Serializer):
     done = serializers.BooleanField(
         required=False, help_text="Whether the step is done (ticked). Absent: no change."
     )
