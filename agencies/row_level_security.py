@@ -90,6 +90,18 @@ def sync(connection=default_connection) -> None:
     _apply(connection, wanted_state())
 
 
+def agency_set_by_statement(agency_id: int, connection=default_connection) -> None:
+    """The statement just run set the transaction's settings to `agency_id` itself (it
+    returned `set_config('rapport.agency', <its row's agency_id>::text, true),
+    set_config('rapport.all_agencies', 'off', true)` for the one row it found under
+    `scopes_disabled()`), so the next statement in that agency's scope needs no round trip.
+    Used by one hand-written statement only: the check-in submit's claim
+    (alliance/checkins/services.py, `checkin_claim`)."""
+    if connection.get_autocommit():
+        raise RuntimeError("agency_set_by_statement() needs a transaction (transaction.atomic)")
+    connection.rls_state = str(agency_id)
+
+
 def transaction_ended(connection) -> None:
     """Commit, rollback or a new session: the transaction-scoped settings are gone."""
     connection.rls_state = NO_AGENCY
