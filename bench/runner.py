@@ -441,10 +441,35 @@ def floor_links_add(tokens: list[str]) -> None:
         )
 
 
+def checkin_statements(agency_id: int) -> dict:
+    """One check-in's statements on the wire, in this process (the application role, in
+    autocommit as under gunicorn): counted as tests/checkins/test_checkin_statements.py
+    counts them, after a first round trip has warmed the process's caches."""
+    from tests.checkins.test_checkin_statements import _form, on_the_wire
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    found = {}
+    for key, value in (("warm", "4"), ("", "4"), ("_alert", "1")):
+        [token] = checkin_links_create(agency_id=agency_id, count=1)
+        with on_the_wire() as page_wire:
+            page = client.get(f"/c/{token}/")
+        with on_the_wire() as submit_wire:
+            done = client.post(f"/c/{token}/", _form(page.content.decode(), value))
+        assert page.status_code == 200 and done.status_code == 200, (page, done)
+        if key != "warm":
+            found[f"post{key}"] = len(submit_wire.statements)
+            found[f"post{key}_tx"] = submit_wire.transactions
+            found["get"], found["get_tx"] = len(page_wire.statements), page_wire.transactions
+    found["post_tx"] = max(found["post_tx"], found["post_alert_tx"])
+    return found
+
+
 def bench_checkin(*, seconds: float, repeat: int, threads: int, processes: int) -> dict:
     say("benchmark 1: check-in round trip under gunicorn")
     seeded = seed(agencies=1, participants_per_agency=500, weeks=4, prefix="checkin")
     agency_id = seeded.agencies[0]
+    statements = checkin_statements(agency_id)
+    say(f"statements on the wire: {statements}")
     links_each = int(seconds * 1500)  # more than the floor can use in `seconds` here
     from alliance.checkins.models import CheckInResponse
 
@@ -521,6 +546,7 @@ def bench_checkin(*, seconds: float, repeat: int, threads: int, processes: int) 
         "ratio_stack": round(app_rate / summary["floor (same stack)"]["median_per_s"], 3),
         "accepted": accepted_total,
         "stored": stored,
+        "statements": statements,
         "error_samples": errors[:5],
     }
 
