@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership, Role, StaffIntroduction, User
 from agencies.selectors import invitations_pending
+from agencies.widgets import LongSelect
 
 
 class InvitationForm(forms.Form):
@@ -45,6 +46,7 @@ class AgencySettingsForm(forms.ModelForm):
             "commitment_second_reminder_hours",
             "commitment_grace_minutes",
         ]
+        widgets = {"time_zone": LongSelect()}
 
 
 class NewStaffAccountForm(forms.Form):

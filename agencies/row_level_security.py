@@ -29,6 +29,7 @@ no BYPASSRLS): in `make run`, in the test suite and in production. Migrations an
 run as the maintenance role, which owns the tables (README, "Database roles").
 """
 
+import psycopg
 from django.conf import settings
 from django.db import connection as default_connection
 from django.db import transaction
@@ -64,17 +65,54 @@ def _apply(connection, wanted: str) -> None:
     connection.rls_state = wanted
 
 
+def _prefix(wanted: str) -> str:
+    """SET_SQL as a literal statement to send ahead of another in the same message. Only
+    digits, '' or the two switches ever go in it."""
+    agency = "" if wanted == ALL_AGENCIES else wanted
+    if not agency.isdigit() and agency != "":
+        raise ValueError("row-level security: an agency id is digits")
+    switch = "on" if wanted == ALL_AGENCIES else "off"
+    return (
+        f"SELECT set_config('rapport.agency', '{agency}', true), "
+        f"set_config('rapport.all_agencies', '{switch}', true); "
+    )
+
+
+def _one_message(context, many: bool) -> bool:
+    """Whether the settings can travel in the statement's own message: a plain statement on
+    Django's client-side-binding cursor (simple query protocol), not a server-side cursor
+    nor an executemany."""
+    return not many and isinstance(context["cursor"].cursor, psycopg.ClientCursor)
+
+
 def before_statement(execute, sql, params, many, context):
-    """Django execute wrapper (installed by agencies/postgresql/base.py)."""
+    """Django execute wrapper (installed by agencies/postgresql/base.py).
+
+    When the settings must change, they go in the same message as the statement (`SELECT
+    set_config(...); <statement>`, one round trip; issue 17, decision 153): inside a
+    transaction, they join it; in autocommit, PostgreSQL runs a message of several statements
+    as one implicit transaction, so they end with it (safe behind PgBouncer in transaction
+    mode: nothing outlives the message). The cursor then moves to the statement's own result.
+    Otherwise (executemany, server-side cursors) a separate round trip, in a short transaction
+    of its own in autocommit."""
     connection = context["connection"]
     if not settings.RAPPORT_ROW_LEVEL_SECURITY:
         return execute(sql, params, many, context)
     wanted = wanted_state()
-    if not connection.get_autocommit():
+    autocommit = connection.get_autocommit()
+    if autocommit and wanted == NO_AGENCY:
+        return execute(sql, params, many, context)  # a new transaction has no settings
+    if not autocommit and getattr(connection, "rls_state", UNKNOWN) == wanted:
+        return execute(sql, params, many, context)
+    if _one_message(context, many):
+        result = execute(_prefix(wanted) + sql, params, many, context)
+        context["cursor"].cursor.nextset()
+        if not autocommit:
+            connection.rls_state = wanted
+        return result
+    if not autocommit:
         _apply(connection, wanted)
         return execute(sql, params, many, context)
-    if wanted == NO_AGENCY:
-        return execute(sql, params, many, context)  # a new transaction has no settings
     with transaction.atomic(using=connection.alias):
         _apply(connection, wanted)
         return execute(sql, params, many, context)
@@ -88,6 +126,18 @@ def sync(connection=default_connection) -> None:
     if connection.get_autocommit():
         raise RuntimeError("row_level_security.sync() needs a transaction (transaction.atomic)")
     _apply(connection, wanted_state())
+
+
+def agency_set_by_statement(agency_id: int, connection=default_connection) -> None:
+    """The statement just run set the transaction's settings to `agency_id` itself (it
+    returned `set_config('rapport.agency', <its row's agency_id>::text, true),
+    set_config('rapport.all_agencies', 'off', true)` for the one row it found under
+    `scopes_disabled()`), so the next statement in that agency's scope needs no round trip.
+    Used by one hand-written statement only: the check-in submit's claim
+    (alliance/checkins/services.py, `checkin_claim`)."""
+    if connection.get_autocommit():
+        raise RuntimeError("agency_set_by_statement() needs a transaction (transaction.atomic)")
+    connection.rls_state = str(agency_id)
 
 
 def transaction_ended(connection) -> None:

@@ -33,6 +33,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15, help="timings per page")
     parser.add_argument("--seconds", type=float, default=15, help="length of one load run")
     parser.add_argument("--checkin-repeat", type=int, default=3)
+    parser.add_argument("--route-repeat", type=int, default=20, help="timings per route")
+    parser.add_argument("--phone-runs", type=int, default=3, help="throttled check-ins")
     parser.add_argument("--threads", type=int, default=8, help="client threads per process")
     parser.add_argument("--processes", type=int, default=2, help="client processes")
     parser.add_argument("--users", type=int, default=100, help="load: concurrent participants")
@@ -40,7 +42,7 @@ def main() -> None:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: dashboards,dispatch,checkin,tenants "
+        help="comma-separated: dashboards,dispatch,checkin,tenants,routes,phone "
         "(prints the results, leaves docs/benchmarks.md alone)",
     )
     options = parser.parse_args()

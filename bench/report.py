@@ -65,6 +65,13 @@ def write(results: dict) -> None:
         f"Run started {results.get('started')}, took {results.get('minutes', '?')} minutes.",
         "",
         *machine(),
+        f"- Database role: `{results.get('database', {}).get('role', '?')}` (no SUPERUSER, no "
+        "BYPASSRLS) with row-level security on, in this process, in gunicorn and in the Celery "
+        "workers; only migrate and the bulk seeding (COPY) run as the maintenance role.",
+        "",
+        *issue_17_goals(results),
+        "",
+        "## Earlier goals (issue 8)",
         "",
         "| # | benchmark | result | floor | ratio | goal |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -185,8 +192,165 @@ def write(results: dict) -> None:
                 f"{p['sql_alone_ms']} / {p['sql_with_others_ms']} |"
             )
         details.append("")
+    details += issue_17_details(results)
     notes = results.get("notes", "")
     notes = [notes] if isinstance(notes, str) else notes
     DOC.write_text(
         "\n".join(lines + rows + [""] + details + notes).rstrip() + "\n", encoding="utf-8"
     )
+
+
+# Issue 17 ----------------------------------------------------------------------------------
+
+
+def _ok(ok) -> str:
+    if ok is None:
+        return "not measured"
+    return "**met**" if ok else "**missed**"
+
+
+def issue_17_goals(results: dict) -> list[str]:
+    """The table of issue 17's goals, each met or missed with its ratio."""
+    lines = [
+        "## Goals (issue 17)",
+        "",
+        "| # | goal | measured | ratio to goal / floor | |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    checkin = results.get("checkin")
+    if checkin:
+        ratio = checkin["ratio_stack"]
+        wire = checkin.get("statements", {})
+        counts_ok = (
+            wire.get("get", 99) <= 2 and wire.get("post", 99) <= 4 and wire.get("post_tx") == 1
+        )
+        lines.append(
+            f"| 1 | check-in round trip >= 0.6 of the same-stack floor; GET <= 2 statements, "
+            f"POST <= 4 in one transaction | {checkin['results']['rapport']['median_per_s']} "
+            f"round trips/s; GET {wire.get('get', '?')}, POST {wire.get('post', '?')} "
+            f"(with an alert {wire.get('post_alert', '?')}) in {wire.get('post_tx', '?')} "
+            f"transaction | {ratio} of the floor | {_ok(ratio >= 0.6 and counts_ok)} |"
+        )
+    routes = results.get("routes")
+    dash = results.get("dashboards")
+    caseload = (dash or {}).get("pages", {}).get("caseload (first page, 25 of all)", {})
+    if routes:
+        worst = routes["slowest"][0]
+        lines.append(
+            f"| 2 | every staff page and API list p95 <= 50 ms in-process | {routes['routes']} "
+            f"routes; slowest {worst['route']} p95 {worst['p95_ms']} ms; all requests p95 "
+            f"{routes['p95_all_ms']} ms | {round(worst['p95_ms'] / 50, 2)} of the goal "
+            f"({len(routes['over_goal'])} over) | {_ok(not routes['over_goal'])} |"
+        )
+    if "ratio_stack" in caseload:
+        lines.append(
+            f"| 2 | caseload <= 2x its same-stack page floor | {caseload['page_ms']} ms vs "
+            f"{caseload['stack_floor_ms']} ms | {caseload['ratio_stack']}x | "
+            f"{_ok(caseload['ratio_stack'] <= 2)} |"
+        )
+    lines.append(
+        "| 3 | query counts do not grow with data | `tests/test_query_counts.py` in `make "
+        "test`: every staff route and API list at 3 and 12 participants per peer | same "
+        "counts | checked by the suite |"
+    )
+    phone = results.get("phone")
+    if phone:
+        c = phone["checkin"]
+        portal = phone["first_view"].get("portal", {})
+        bytes_worst = max(c["bytes"], portal.get("bytes", 0))
+        ok = (
+            bytes_worst <= 14 * 1024
+            and max(c["requests"], portal.get("requests", 0)) <= 2
+            and not (c["scripts"] or portal.get("scripts"))
+            and c["usable_s"] <= 2.5
+            and c["submit_requests"] == 1
+            and c["all_thanked"]
+        )
+        lines.append(
+            f"| 4 | phone: first view <= 14 KB, <= 2 requests, no script; usable <= 2.5 s "
+            f"at 400 kbit/s, 400 ms; submit in one round trip | check-in {c['bytes']:,} B in "
+            f"{c['requests']} requests, portal {portal.get('bytes', 0):,} B in "
+            f"{portal.get('requests', '?')}; usable {c['usable_s']} s; submit {c['submit_s']} s "
+            f"in {c['submit_requests']} request | {round(bytes_worst / (14 * 1024), 2)} of the "
+            f"bytes, {round(c['usable_s'] / 2.5, 2)} of the time | {_ok(ok)} |"
+        )
+    lines.append(
+        '| 5 | scale-out on paper | docs/architecture.md, "Scale-out", from these figures '
+        "| | written |"
+    )
+    return lines
+
+
+def issue_17_details(results: dict) -> list[str]:
+    out = []
+    checkin = results.get("checkin")
+    if checkin and checkin.get("statements"):
+        w = checkin["statements"]
+        out += [
+            "## 1b. The check-in on the wire",
+            "",
+            "Statements the application role sends to PostgreSQL for one check-in (libpq's "
+            "trace, row-level-security settings included, transaction control not counted; "
+            "the same count as `tests/checkins/test_checkin_statements.py`):",
+            "",
+            f"- page (GET): {w['get']} statements in {w['get_tx']} transaction;",
+            f"- submit (POST): {w['post']} statements ({w['post_alert']} when an alert is "
+            f"raised) in {w['post_tx']} transaction: the claim (`checkin_claim`, decision "
+            "151), the response, the alert.",
+            "",
+        ]
+    routes = results.get("routes")
+    if routes:
+        out += [
+            "## 5. Every staff page and API list",
+            "",
+            f"Walked from the URL configuration (`bench/walk.py`): {routes['routes']} routes "
+            "answering GET, as the measured agency's admin, in-process (Django's test client, "
+            f"full middleware, application role), {routes['repeat']} timings each after two "
+            "warm-ups, on the agency of benchmark 2 with the other agencies of benchmark 4 "
+            "loaded. The slowest ten by p95:",
+            "",
+            "| route | HTTP | p50 ms | p95 ms |",
+            "| --- | --- | --- | --- |",
+            *[
+                f"| {r['route']} | {r['status']} | {r['p50_ms']} | {r['p95_ms']} |"
+                for r in routes["slowest"]
+            ],
+            "",
+        ]
+        if routes.get("downloads"):
+            out += [
+                "Exports (a file of the whole history, not a page; outside the 50 ms goal, "
+                "decision 152): "
+                + ", ".join(f"{r['route']} p95 {r['p95_ms']} ms" for r in routes["downloads"])
+                + ".",
+                "",
+            ]
+    phone = results.get("phone")
+    if phone:
+        out += [
+            "## 6. The participant's phone",
+            "",
+            f"Chromium (`bench/phone.py`), phone viewport, network throttled through the "
+            f"DevTools protocol to {phone['kbit_per_s']} kbit/s each way and "
+            f"{phone['latency_ms']} ms latency, cold cache, against gunicorn (production "
+            "settings, application role). Usable: navigation start to `loadEventEnd` (page "
+            "and stylesheet loaded; there is no script). Submit: click to the thank-you page "
+            "loaded. Bytes: on the wire, headers included, compressed as served (pages by "
+            "GZipMiddleware, the stylesheet by whitenoise). Worst of the runs:",
+            "",
+            "| page | bytes | requests | scripts | usable s | submit s | submit requests |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        c = phone["checkin"]
+        out.append(
+            f"| check-in | {c['bytes']:,} | {c['requests']} | {c['scripts']} | {c['usable_s']} "
+            f"| {c['submit_s']} | {c['submit_requests']} |"
+        )
+        for name, v in phone["first_view"].items():
+            out.append(
+                f"| {name} | {v['bytes']:,} | {v['requests']} | {v['scripts']} | "
+                f"{v['usable_s']} | | |"
+            )
+        out.append("")
+    return out

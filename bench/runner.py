@@ -13,23 +13,72 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 
+from agencies.database_roles import app_role_grant
 from agencies.models import Membership, Role
 from agencies.tenancy import agency_scope, scopes_disabled
 from bench.scale_data import checkin_links_create, seed_scale
+from config import local_postgres
 
 from . import loadgen, sql
-from .floor_app import FLOOR_TABLE_SQL
+from .floor_app import FLOOR_LINKS, FLOOR_TABLE_SQL
 from .server import ROOT, gunicorn_start, gunicorn_stop
 
 RESULTS = ROOT / "var" / "bench" / "results.json"
+
+
+# Database roles ----------------------------------------------------------------------------
+# Every benchmark runs as the application role (no SUPERUSER, no BYPASSRLS), with row-level
+# security on, as requests and tasks do in production: in this process (the pages), in
+# gunicorn (the check-in) and in the Celery workers (dispatch). Only the schema (migrate) and
+# the bulk seeding (seed_scale's COPY) run as the maintenance role, as `make run` does them.
+
+
+def _connect_as(role: str) -> None:
+    for connection_ in connections.all():
+        connection_.close()
+        connection_.settings_dict["USER"] = role
+
+
+@contextmanager
+def as_maintenance_role():
+    _connect_as(local_postgres.MAINTENANCE_ROLE)
+    try:
+        yield
+    finally:
+        _connect_as(local_postgres.APP_ROLE)
+
+
+def app_role_env() -> dict:
+    """The environment of a server or worker this run starts: the application role."""
+    from tests.services import database_url
+
+    return {"DATABASE_URL": database_url(connections["default"].settings_dict)}
+
+
+def role_check() -> dict:
+    """Who this process is connected as, and whether row-level security binds it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
+        user, superuser, bypass = cursor.fetchone()
+    assert not (superuser or bypass), f"benchmarks must not run as {user}: RLS is bypassed"
+    return {"role": user, "row_level_security": settings.RAPPORT_ROW_LEVEL_SECURITY}
+
+
+def seed(**kwargs):
+    """seed_scale as the maintenance role (COPY, which row-level security refuses)."""
+    with as_maintenance_role():
+        return seed_scale(**kwargs)
 
 
 def say(line: str) -> None:
@@ -44,7 +93,9 @@ def median(values):
 
 
 def prepare_database() -> None:
-    """Drop and recreate the benchmark database, migrate it, collect static files once."""
+    """Drop and recreate the benchmark database, migrate it, collect static files once (as
+    the maintenance role); then connect as the application role."""
+    _connect_as(local_postgres.MAINTENANCE_ROLE)
     name = settings.DATABASES["default"]["NAME"]
     assert name.startswith("rapport_bench"), "benchmarks only ever drop a rapport_bench database"
     connection.close()
@@ -54,9 +105,11 @@ def prepare_database() -> None:
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute(FLOOR_TABLE_SQL)
+    app_role_grant()  # the floor's table too
     if not (settings.STATIC_ROOT / "staticfiles.json").exists():
         say("collecting static files (once)")
         call_command("collectstatic", interactive=False, verbosity=0)
+    _connect_as(local_postgres.APP_ROLE)
 
 
 def supervisor_client(agency_id: int) -> tuple[Client, str]:
@@ -111,7 +164,12 @@ def measure_pages(agency_id: int, *, repeat: int) -> dict:
         pages[label] = _page_vs_sql(client, url, sql.DASHBOARD, params, repeat)
         pages[label]["figures_match"] = _dashboard_figures_match(agency_id, period, params)
     pages["caseload (first page, 25 of all)"] = _page_vs_sql(
-        client, f"/a/{slug}/participants/", sql.CASELOAD, {"agency": agency_id}, repeat
+        client,
+        f"/a/{slug}/participants/",
+        sql.CASELOAD,
+        {"agency": agency_id},
+        repeat,
+        stack_url=f"/a/{slug}/bench-floor/caseload/",
     )
     # The floor's rows, count and peer choices are the page's (participants/selectors.py).
     from participants import selectors
@@ -121,7 +179,7 @@ def measure_pages(agency_id: int, *, repeat: int) -> dict:
         rows = selectors.caseload(supervisor)
         page = [(p.pk, p.last_contact_at) for p in rows[:25]]
         shown = (page, rows.count(), [list(choice) for choice in selectors.peer_choices()])
-    with connection.cursor() as cursor:
+    with agency_scope(agency_id), connection.cursor() as cursor:
         cursor.execute(sql.CASELOAD, {"agency": agency_id})
         found = cursor.fetchall()
     floor = ([(row[0], row[6]) for row in found], found[0][7], found[0][8])
@@ -129,41 +187,54 @@ def measure_pages(agency_id: int, *, repeat: int) -> dict:
     return pages
 
 
-def _page_vs_sql(client, url, statement, params, repeat) -> dict:
-    """Median time of the page and of its floor, timed in turns (page, statement, page, ...)
-    so that load from other processes on the machine falls on both alike."""
+def _page_vs_sql(client, url, statement, params, repeat, *, stack_url=None) -> dict:
+    """Median time of the page and of its floors, timed in turns (page, statement, stack
+    floor, page, ...) so that load from other processes on the machine falls on all alike.
+    The statement runs in the agency's scope (row-level security, as the page's do); the
+    same-stack floor, if given, is that statement behind the page's whole stack
+    (bench/floor_app.py, floor_page)."""
+    agency_id = params["agency"]
 
     def page():
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
 
     def raw():
-        with connection.cursor() as cursor:
+        with agency_scope(agency_id), connection.cursor() as cursor:
             cursor.execute(statement, params)
             cursor.fetchall()
 
+    def stack():
+        response = client.get(stack_url)
+        assert response.status_code == 200, (stack_url, response.status_code)
+
+    calls = [(page, []), (raw, [])] + ([(stack, [])] if stack_url else [])
     queries = []  # every statement the page runs (execute_wrapper sees them all)
     with connection.execute_wrapper(
         lambda run, sql_, *rest: queries.append(sql_) or run(sql_, *rest)
     ):
         page()
     for _ in range(2):  # warm caches and connections
-        page()
-        raw()
-    page_times, sql_times = [], []
+        for call, _times in calls:
+            call()
     for _ in range(repeat):
-        for call, times in ((page, page_times), (raw, sql_times)):
+        for call, times in calls:
             started = time.perf_counter()
             call()
             times.append(time.perf_counter() - started)
-    page_s, sql_s = median(page_times), median(sql_times)
-    return {
+    page_s, sql_s = median(calls[0][1]), median(calls[1][1])
+    found = {
         "url": url,
         "page_ms": round(page_s * 1000, 2),
         "sql_ms": round(sql_s * 1000, 2),
         "ratio": round(page_s / sql_s, 2),
         "queries": len(queries),
     }
+    if stack_url:
+        stack_s = median(calls[2][1])
+        found["stack_floor_ms"] = round(stack_s * 1000, 2)
+        found["ratio_stack"] = round(page_s / stack_s, 2)
+    return found
 
 
 def _dashboard_figures_match(agency_id, period, params) -> bool:
@@ -183,7 +254,7 @@ def _dashboard_figures_match(agency_id, period, params) -> bool:
             )
             for row in reports.peer_summary(period)
         }
-    with connection.cursor() as cursor:
+    with agency_scope(agency_id), connection.cursor() as cursor:
         cursor.execute(sql.DASHBOARD, params)
         req, resp, open_alerts, peer_rows = cursor.fetchone()
     raw_peers = {
@@ -200,9 +271,7 @@ def _dashboard_figures_match(agency_id, period, params) -> bool:
 
 def bench_dashboards(*, participants: int, weeks: int, repeat: int) -> dict:
     say(f"benchmark 2: seeding one agency, {participants} participants x {weeks} weeks")
-    seeded = seed_scale(
-        agencies=1, participants_per_agency=participants, weeks=weeks, prefix="dash"
-    )
+    seeded = seed(agencies=1, participants_per_agency=participants, weeks=weeks, prefix="dash")
     say(seeded.summary())
     pages = measure_pages(seeded.agencies[0], repeat=repeat)
     return {
@@ -242,7 +311,7 @@ def _start_workers(queue: str, count: int = 2) -> list[subprocess.Popen]:
                 "WARNING",
             ],
             cwd=ROOT,
-            env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"},
+            env={**os.environ, **app_role_env(), "DJANGO_SETTINGS_MODULE": "bench.settings"},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -274,7 +343,7 @@ def bench_dispatch(*, size: int) -> dict:
     from .celery_app import noop
 
     say(f"benchmark 3: {size} due deliveries, two workers")
-    seeded = seed_scale(agencies=1, participants_per_agency=25, weeks=2, prefix="dispatch")
+    seeded = seed(agencies=1, participants_per_agency=25, weeks=2, prefix="dispatch")
     agency_id = seeded.agencies[0]
     now = timezone.now()
     with agency_scope(agency_id):
@@ -360,15 +429,54 @@ def bench_dispatch(*, size: int) -> dict:
 # Benchmark 1: check-in round trip vs a bare view -------------------------------------------
 
 
+def floor_links_add(tokens: list[str]) -> None:
+    """The floor's copy of these links (bench/floor_app.py): hash -> 0."""
+    import hashlib
+
+    rows = [(hashlib.sha256(t.encode()).hexdigest(), 0) for t in tokens]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {FLOOR_LINKS} (token_hash, request_id) VALUES (%s, %s)",  # noqa: S608
+            rows,
+        )
+
+
+def checkin_statements(agency_id: int) -> dict:
+    """One check-in's statements on the wire, in this process (the application role, in
+    autocommit as under gunicorn): counted as tests/checkins/test_checkin_statements.py
+    counts them, after a first round trip has warmed the process's caches."""
+    from tests.checkins.test_checkin_statements import _form, on_the_wire
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    found = {}
+    for key, value in (("warm", "4"), ("", "4"), ("_alert", "1")):
+        [token] = checkin_links_create(agency_id=agency_id, count=1)
+        with on_the_wire() as page_wire:
+            page = client.get(f"/c/{token}/")
+        with on_the_wire() as submit_wire:
+            done = client.post(f"/c/{token}/", _form(page.content.decode(), value))
+        assert page.status_code == 200 and done.status_code == 200, (page, done)
+        if key != "warm":
+            found[f"post{key}"] = len(submit_wire.statements)
+            found[f"post{key}_tx"] = submit_wire.transactions
+            found["get"], found["get_tx"] = len(page_wire.statements), page_wire.transactions
+    found["post_tx"] = max(found["post_tx"], found["post_alert_tx"])
+    return found
+
+
 def bench_checkin(*, seconds: float, repeat: int, threads: int, processes: int) -> dict:
     say("benchmark 1: check-in round trip under gunicorn")
-    seeded = seed_scale(agencies=1, participants_per_agency=500, weeks=4, prefix="checkin")
+    seeded = seed(agencies=1, participants_per_agency=500, weeks=4, prefix="checkin")
     agency_id = seeded.agencies[0]
+    statements = checkin_statements(agency_id)
+    say(f"statements on the wire: {statements}")
     links_each = int(seconds * 1500)  # more than the floor can use in `seconds` here
     from alliance.checkins.models import CheckInResponse
 
-    app_server, app_url = gunicorn_start(settings="bench.settings", workers=4)
-    floor_server, floor_url = gunicorn_start(settings="bench.floor_settings", workers=4)
+    app_server, app_url = gunicorn_start(settings="bench.settings", env=app_role_env(), workers=4)
+    floor_server, floor_url = gunicorn_start(
+        settings="bench.floor_settings", env=app_role_env(), workers=4
+    )
     runs = {"rapport": [], "floor (bare view, no middleware)": [], "floor (same stack)": []}
     errors, accepted_total = [], 0
     with agency_scope(agency_id):
@@ -381,12 +489,15 @@ def bench_checkin(*, seconds: float, repeat: int, threads: int, processes: int) 
         }
         for base, template in targets.values():  # warm up every worker
             tokens = checkin_links_create(agency_id=agency_id, count=200)
+            floor_links_add(tokens)
             loadgen.run(base, [template.format(t) for t in tokens], threads=8, seconds=2)
         with agency_scope(agency_id):
             before = CheckInResponse.objects.count()
         for rep in range(repeat):
             for label, (base, template) in targets.items():
                 tokens = checkin_links_create(agency_id=agency_id, count=links_each)
+                if label != "rapport":
+                    floor_links_add(tokens)
                 result = loadgen.run(
                     base,
                     [template.format(t) for t in tokens],
@@ -435,6 +546,7 @@ def bench_checkin(*, seconds: float, repeat: int, threads: int, processes: int) 
         "ratio_stack": round(app_rate / summary["floor (same stack)"]["median_per_s"], 3),
         "accepted": accepted_total,
         "stored": stored,
+        "statements": statements,
         "error_samples": errors[:5],
     }
 
@@ -447,7 +559,7 @@ def bench_tenants(
 ) -> dict:
     agencies, participants, weeks = others
     say(f"benchmark 4: loading {agencies} agencies x {participants} participants x {weeks} weeks")
-    seeded = seed_scale(
+    seeded = seed(
         agencies=agencies,
         participants_per_agency=participants,
         weeks=weeks,
@@ -472,18 +584,48 @@ def bench_tenants(
     }
 
 
+# Benchmark 6: the participant's phone -------------------------------------------------------
+
+
+def bench_phone_run(*, runs: int) -> dict:
+    from participants.services import portal_link_create
+
+    from .phone import bench_phone
+
+    say("benchmark 6: the check-in and portal on a throttled phone (Chromium)")
+    seeded = seed(agencies=1, participants_per_agency=20, weeks=2, prefix="phone")
+    agency_id = seeded.agencies[0]
+    tokens = checkin_links_create(agency_id=agency_id, count=runs + 1)  # the last warms up
+    with agency_scope(agency_id):
+        member = Membership.objects.select_related("user").filter(role=Role.PEER).first()
+        from participants.models import Participant
+
+        participant = Participant.objects.filter(assigned_peer=member).first()
+        _link, portal = portal_link_create(participant=participant, created_by=member.user)
+    server, base = gunicorn_start(settings="bench.settings", env=app_role_env(), workers=2)
+    try:
+        return bench_phone(base_url=base, checkin_tokens=tokens, portal_token=portal, runs=runs)
+    finally:
+        gunicorn_stop(server)
+
+
 def run_all(options) -> dict:
     """Every benchmark, or only those named in `options.only` (dashboards, dispatch, checkin;
-    benchmark 4 needs the dashboards' baseline, so `tenants` implies `dashboards`)."""
+    benchmark 4 needs the dashboards' baseline, so `tenants` implies `dashboards`; routes,
+    phone)."""
     started = time.monotonic()
     wanted = (
         set(options.only.split(","))
         if options.only
-        else {"dashboards", "dispatch", "checkin", "tenants"}
+        else {"dashboards", "dispatch", "checkin", "tenants", "routes", "phone"}
     )
     prepare_database()
-    results = {"started": timezone.now().isoformat(timespec="seconds"), "options": vars(options)}
-    if wanted & {"dashboards", "tenants"}:
+    results = {
+        "started": timezone.now().isoformat(timespec="seconds"),
+        "options": vars(options),
+        "database": role_check(),
+    }
+    if wanted & {"dashboards", "tenants", "routes"}:
         dash = bench_dashboards(participants=500, weeks=options.dash_weeks, repeat=options.repeat)
         results["dashboards"] = dash
         _save(results)
@@ -498,10 +640,25 @@ def run_all(options) -> dict:
             processes=options.processes,
         )
         _save(results)
+    if "phone" in wanted:
+        results["phone"] = bench_phone_run(runs=options.phone_runs)
+        _save(results)
     if options.others and "tenants" in wanted:
         others = tuple(int(n) for n in options.others.split("x"))
         results["tenants"] = bench_tenants(
             alone=dash["pages"], agency_id=dash["agency_id"], others=others, repeat=options.repeat
+        )
+        _save(results)
+    if "routes" in wanted:  # at the run's full size: after the other agencies are loaded
+        from .walk import bench_routes
+
+        if "dashboards" not in results:
+            dash = bench_dashboards(
+                participants=500, weeks=options.dash_weeks, repeat=options.repeat
+            )
+            results["dashboards"] = dash
+        results["routes"] = bench_routes(
+            agency_id=results["dashboards"]["agency_id"], repeat=options.route_repeat, say=say
         )
     results["minutes"] = round((time.monotonic() - started) / 60, 1)
     _save(results)
@@ -522,12 +679,12 @@ def full_load(*, users: int, seconds: float) -> None:
     from alliance.checkins.models import CheckInResponse
 
     prepare_database()
-    seeded = seed_scale(agencies=1, participants_per_agency=500, weeks=4, prefix="load")
+    seeded = seed(agencies=1, participants_per_agency=500, weeks=4, prefix="load")
     agency_id = seeded.agencies[0]
     tokens = checkin_links_create(agency_id=agency_id, count=int(seconds * 400))
     with agency_scope(agency_id):
         before = CheckInResponse.objects.count()
-    server, base = gunicorn_start(settings="bench.settings", workers=4)
+    server, base = gunicorn_start(settings="bench.settings", env=app_role_env(), workers=4)
     try:
         result = loadgen.run(
             base, [f"/c/{t}/" for t in tokens], threads=users // 2, seconds=seconds, processes=2

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes.forms import SafeModelChoiceField
 
 from agencies.models import LANGUAGE_CHOICES
+from agencies.widgets import LongSelect
 from participants import selectors
 from participants.models import (
     BoundaryTemplate,
@@ -73,7 +74,7 @@ class ParticipantForm(PeerChoiceMixin, forms.ModelForm):
             "assigned_peer",
             "external_id",
         ]
-        widgets = {"enrolled_on": DateInput()}
+        widgets = {"enrolled_on": DateInput(), "time_zone": LongSelect()}
         # Tenant querysets cannot be built at import time (no agency in scope); the real
         # choices are set per request in limit_peers().
         field_classes = {"assigned_peer": SafeModelChoiceField}

@@ -2,13 +2,14 @@
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from agencies import row_level_security
 from agencies.models import Agency, User
 from agencies.services import audit_record
 from agencies.tenancy import agency_scope, scopes_disabled
-from agencies.tokens import token_new
+from agencies.tokens import token_hash, token_new
 from alliance.checkins import default_instrument
 from alliance.checkins.models import (
     Alert,
@@ -197,8 +198,74 @@ def alert_rules_fired(
 
 # Submitting --------------------------------------------------------------------------------
 
+# The only hand-written statement of the services (issue 17, decision 151): the participant's
+# submit spends the link, reads what the submit needs (the link, its agency's alert settings,
+# the participant's language and previous score) and moves row-level security to the link's
+# agency, in one round trip. tests/checkins/test_checkin_statements.py holds it to the ORM's
+# answers and counts the statements on the wire.
+CLAIM_SQL = """
+UPDATE checkins_checkinrequest AS r
+   SET completed_at = %(now)s
+  FROM agencies_agency AS a, participants_participant AS p
+ WHERE r.token_hash = %(token_hash)s
+   AND r.completed_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > %(now)s
+   AND a.id = r.agency_id AND p.id = r.participant_id
+RETURNING r.id, r.agency_id, r.participant_id, r.instrument_id, r.channel, r.expires_at,
+          a.id, a.default_language, a.alert_total_below_percent, a.alert_drop_percent,
+          a.alert_item_at_or_below,
+          p.id, p.preferred_name, p.time_zone,
+          (SELECT c.language FROM participants_culturalprofile AS c
+            WHERE c.participant_id = r.participant_id LIMIT 1),
+          (SELECT x.percent FROM checkins_checkinresponse AS x
+            WHERE x.agency_id = r.agency_id AND x.participant_id = r.participant_id
+            ORDER BY x.submitted_at DESC LIMIT 1),
+          set_config('rapport.agency', r.agency_id::text, true),
+          set_config('rapport.all_agencies', 'off', true)
+"""
+CLAIM_FIELDS = {
+    None: ["id", "agency_id", "participant_id", "instrument_id", "channel", "expires_at"],
+    "agency": [
+        "id",
+        "default_language",
+        "alert_total_below_percent",
+        "alert_drop_percent",
+        "alert_item_at_or_below",
+    ],
+    "participant": ["id", "preferred_name", "time_zone"],
+}
 
-@transaction.atomic
+
+def checkin_claim(*, raw_token: str) -> CheckInRequest | None:
+    """Spend the open check-in link `raw_token` in the caller's transaction, or None (unknown,
+    used, revoked or expired; or spent by a concurrent submit, which waits for this one's
+    row lock). The caller then stores the answers with `checkin_submit(..., spent=True)` in
+    the same transaction, or rolls it back to leave the link unspent (answers to correct).
+
+    Returns the request with `agency` and `participant` attached (the fields the submit
+    reads), `language` (the participant's, or None) and `previous_percent`. Afterwards the
+    transaction's row-level security shows the link's agency only."""
+    if not raw_token or len(raw_token) > 128:
+        return None
+    now = timezone.now()
+    with scopes_disabled(), connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, {"now": now, "token_hash": token_hash(raw_token)})
+        values = cursor.fetchone()
+    if values is None:
+        return None
+    row_level_security.agency_set_by_statement(values[1])
+    models = {None: CheckInRequest, "agency": Agency, "participant": Participant}
+    built = {}
+    for relation, names in CLAIM_FIELDS.items():
+        built[relation] = models[relation].from_db(connection.alias, names, values[: len(names)])
+        values = values[len(names) :]
+    checkin = built[None]
+    checkin.completed_at, checkin.revoked_at = now, None
+    checkin.agency, checkin.participant = built["agency"], built["participant"]
+    checkin.language, checkin.previous_percent = values[0], values[1]
+    return checkin
+
+
+@transaction.atomic(savepoint=False)  # no SAVEPOINT round trips inside the caller's transaction
 def checkin_submit(
     *,
     checkin: CheckInRequest,
@@ -207,18 +274,23 @@ def checkin_submit(
     previous_percent: float | None,
     entered_by: User | None = None,
     channel: str | None = None,
+    spent: bool = False,
 ) -> CheckInResponse | None:
     """Spend the request and store the response with its scores and, on a dip, its alert.
 
     The conditional update is the single-use guarantee: of any number of concurrent submits,
     exactly one changes the row; the others get None and store nothing. `channel` is how it
-    was answered when that differs from how it was sent (a text reply to a text)."""
+    was answered when that differs from how it was sent (a text reply to a text). `spent`: the
+    caller has spent it already, in this transaction (`checkin_claim`)."""
     now = timezone.now()
-    spent = CheckInRequest.objects.filter(
-        pk=checkin.pk, completed_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
-    ).update(completed_at=now)
-    if not spent:
-        return None
+    if spent:
+        now = checkin.completed_at
+    else:
+        claimed = CheckInRequest.objects.filter(
+            pk=checkin.pk, completed_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+        ).update(completed_at=now)
+        if not claimed:
+            return None
     scores = score(items, answers)
     response = CheckInResponse.objects.create(
         agency_id=checkin.agency_id,

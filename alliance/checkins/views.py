@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.paginator import Paginator
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -202,19 +203,8 @@ def _language():
     )
 
 
-def _previous_percent():
-    """The percent of the participant's previous check-in (for the drop rule)."""
-    return Subquery(
-        CheckInResponse.objects.filter(
-            agency=OuterRef("agency"), participant=OuterRef("participant")
-        )
-        .order_by("-submitted_at")
-        .values("percent")[:1]
-    )
-
-
-# One query each: the request, what the page and the submit read of its participant and
-# agency, and the participant's language (the submit also the previous percent).
+# One query: the request, what the page reads of its participant and agency, and the
+# participant's language. The submit reads the same in its claim (services.checkin_claim).
 REQUEST_FIELDS = [
     "agency_id",
     "participant_id",
@@ -239,12 +229,6 @@ _for_page = TokenLookup(
     related=RELATED_FIELDS,
     annotate={"language": _language},
 )
-_for_submit = TokenLookup(
-    CheckInRequest,
-    fields=REQUEST_FIELDS,
-    related=RELATED_FIELDS,
-    annotate={"language": _language, "previous_percent": _previous_percent},
-)
 
 
 def _for_repair_choice(requests):
@@ -267,39 +251,57 @@ def _lookup_failed(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def checkin(request, token):
-    submitting = request.method == "POST"
-    checkin = (_for_submit if submitting else _for_page)(token)
+    if request.method == "POST":
+        return _checkin_submit(request, token)
+    checkin = _for_page(token)
     if checkin is None or checkin.status != "open":
         return _lookup_failed(request)
     language = checkin.language or checkin.agency.default_language
     with agency_scope(checkin.agency_id), translation.override(language):
         items = instrument_items(agency_id=checkin.agency_id, instrument_id=checkin.instrument_id)
-        if not submitting:
-            return _checkin_page(request, checkin, form=None, items=items, language=language)
-        form = CheckInForm(request.POST, items=items, language=language)
-        if form.is_valid():
-            response = services.checkin_submit(
-                checkin=checkin,
-                items=items,
-                answers=form.answers(),
-                previous_percent=checkin.previous_percent,
-            )
-            if response is None:  # another submit of the same link won
-                return _unusable(request)
-            if checkin.channel == Channel.KIOSK and not response.has_alert:
-                return redirect("checkin_kiosk_done")
-            return render(
-                request,
-                "checkins/checkin_thanks.html",
-                {
-                    "checkin": checkin,
-                    "offer_choice": response.has_alert,
-                    "choice_form": RepairChoiceForm(),
-                    "token": token,
-                    "kiosk": checkin.channel == Channel.KIOSK,
-                },
-            )
+        return _checkin_page(request, checkin, form=None, items=items, language=language)
+
+
+def _checkin_submit(request, token):
+    """One transaction: spend the link and read it (one statement, `checkin_claim`), then
+    store the answers; answers to correct roll it back, leaving the link open."""
+    with transaction.atomic():
+        checkin = services.checkin_claim(raw_token=token)
+        if checkin is None:
+            page = None
+        else:
+            language = checkin.language or checkin.agency.default_language
+            with agency_scope(checkin.agency_id), translation.override(language):
+                page = _checkin_answers_store(request, token, checkin, language)
+    return _lookup_failed(request) if page is None else page
+
+
+def _checkin_answers_store(request, token, checkin, language):
+    items = instrument_items(agency_id=checkin.agency_id, instrument_id=checkin.instrument_id)
+    form = CheckInForm(request.POST, items=items, language=language)
+    if not form.is_valid():
+        transaction.set_rollback(True)
         return _checkin_page(request, checkin, form=form, items=items, language=language)
+    response = services.checkin_submit(
+        checkin=checkin,
+        items=items,
+        answers=form.answers(),
+        previous_percent=checkin.previous_percent,
+        spent=True,
+    )
+    if checkin.channel == Channel.KIOSK and not response.has_alert:
+        return redirect("checkin_kiosk_done")
+    return render(
+        request,
+        "checkins/checkin_thanks.html",
+        {
+            "checkin": checkin,
+            "offer_choice": response.has_alert,
+            "choice_form": RepairChoiceForm(),
+            "token": token,
+            "kiosk": checkin.channel == Channel.KIOSK,
+        },
+    )
 
 
 def _checkin_page(request, checkin, *, form, items, language):

@@ -47,6 +47,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages compressed by the app itself (static files are pre-compressed by whitenoise):
+    # a participant's check-in fits the first round trip on a poor phone connection.
+    # Django's GZip adds random bytes against BREACH; CSRF tokens are masked too (decision 150).
+    "django.middleware.gzip.GZipMiddleware",
     "agencies.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
