@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes.forms import SafeModelChoiceField
 
 from agencies.models import LANGUAGE_CHOICES
+from agencies.time_zones import time_zone_choices
 from participants import selectors
 from participants.models import (
     BoundaryTemplate,
@@ -82,6 +83,9 @@ class ParticipantForm(PeerChoiceMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.limit_peers()
         self.fields["time_zone"].required = False
+        self.fields["time_zone"].choices = time_zone_choices(
+            self.instance.time_zone, empty_label=_("The agency's time zone")
+        )
         self.fields["time_zone"].help_text = _(
             "Leave empty for the agency's time zone (%(zone)s)."
         ) % {"zone": agency.time_zone}

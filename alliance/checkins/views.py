@@ -18,12 +18,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies import links
 from agencies.access import in_caseload
+from agencies.formatting import format_day
 from agencies.services import audit_record
 from agencies.submissions import stores_once
 from agencies.tenancy import TokenLookup, agency_scope, find_by_token
@@ -481,14 +482,18 @@ def participant_checkins(request, agency_slug, participant):
     series = [(row.response.submitted_at, row.response.percent) for row in trend.rows]
     scored = [percent for _when, percent in series if percent is not None]
     if scored:
-        summary = _(
+        summary = ngettext(
+            "%(count)d check-in from %(first)s to %(last)s. Latest %(latest)s, lowest "
+            "%(lowest)s, highest %(highest)s. The dashed line marks the alert threshold of "
+            "%(threshold)s%%. Every check-in is listed in the table below.",
             "%(count)d check-ins from %(first)s to %(last)s. Latest %(latest)s, lowest "
             "%(lowest)s, highest %(highest)s. The dashed line marks the alert threshold of "
-            "%(threshold)s%%. Every check-in is listed in the table below."
+            "%(threshold)s%%. Every check-in is listed in the table below.",
+            len(series),
         ) % {
             "count": len(series),
-            "first": formats.date_format(timezone.localtime(series[0][0]), "DATE_FORMAT"),
-            "last": formats.date_format(timezone.localtime(series[-1][0]), "DATE_FORMAT"),
+            "first": format_day(series[0][0]),
+            "last": format_day(series[-1][0]),
             "latest": _percent(scored[-1]),
             "lowest": _percent(min(scored)),
             "highest": _percent(max(scored)),

@@ -2,14 +2,14 @@
 question, missed commitments, and the links and reminders of scheduled check-ins. Each renderer
 is registered with messaging and runs when the message is sent (docs/decisions.md 35-36)."""
 
-import zoneinfo
 from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agencies.formatting import format_moment
 from agencies.tokens import token_new
 from alliance.checkins import services
 from alliance.checkins.models import CheckInRequest
@@ -30,7 +30,7 @@ from alliance.messaging.services import (
 
 
 def _local(moment: datetime, zone: str) -> str:
-    return formats.date_format(timezone.localtime(moment, zoneinfo.ZoneInfo(zone)), "D j M, H:i")
+    return format_moment(moment, zone)
 
 
 def _open_commitment(delivery) -> Commitment | None:

@@ -93,7 +93,7 @@ def test_trend_page_shows_svg_table_free_text_requests_and_licence(agency_a, pee
     assert "<script" not in html and "style=" not in html
     assert "<caption>" in html and 'scope="col"' in html and 'scope="row"' in html
     assert "More time, please" in html
-    assert ">Paper</span>" in html
+    assert ">Paper, entered by staff</span>" in html and "Paper Paper" not in html
     for status in ("Open", "Completed", "Expired", "Revoked"):
         assert f">{status}</span>" in html
     assert "Written for Rapport; free to use." in html
@@ -507,3 +507,9 @@ def test_the_documented_example_loads(agency_a):
     with agency_scope(agency_a):
         instrument = instrument_load(agency=agency_a, data=example)
         assert instrument.items.count() == len(example["items"])
+
+
+def test_one_check_in_is_counted_in_the_singular(agency_a, peer_a, participant):
+    make_checkin_response(participant)
+    html = client_for(peer_a.user).get(trend_url(agency_a, participant)).text
+    assert "1 check-in from" in html and "1 check-ins" not in html
