@@ -501,13 +501,20 @@ def participant_checkins(request, agency_slug, participant):
         }
     else:
         summary = _("No scored check-ins yet.")
-    total_chart = charts.line_chart(
-        series,
-        chart_id="total-chart",
-        title=_("Total score over time, as a percent of the maximum"),
-        desc=summary,
-        threshold=threshold,
-        threshold_label=_("Alert threshold"),
+    # The total chart spans the page; a phone gets its own narrower drawing (CSS shows one),
+    # so its labels stay readable instead of shrinking with a desktop-wide drawing.
+    total_chart, total_chart_narrow = (
+        charts.line_chart(
+            series,
+            chart_id=chart_id,
+            title=_("Total score over time, as a percent of the maximum"),
+            desc=summary,
+            threshold=threshold,
+            threshold_label=_("Alert threshold"),
+            width=width,
+            height=height,
+        )
+        for chart_id, width, height in (("total-chart", 960, 300), ("total-chart-narrow", 360, 240))
     )
     practice_charts = []
     for index, (value, label) in enumerate(trend.practices):
@@ -525,8 +532,8 @@ def participant_checkins(request, agency_slug, participant):
                     "lowest": _percent(min(values)) if values else "—",
                     "highest": _percent(max(values)) if values else "—",
                 },
-                width=200,
-                height=80,
+                width=240,
+                height=120,
                 compact=True,
             )
         )
@@ -537,6 +544,7 @@ def participant_checkins(request, agency_slug, participant):
             "participant": participant,
             "trend": trend,
             "total_chart": total_chart,
+            "total_chart_narrow": total_chart_narrow,
             "practice_charts": practice_charts,
             "paper": Channel.PAPER,
         },
