@@ -62,7 +62,7 @@ def commitment_reminder_message(delivery) -> Message | None:
             "what": commitment.what,
             "when": when,
         }
-        return Message(_("Rapport reminder"), f"{text}\n{link}", link)
+        return Message(_("Rapport reminder"), text, link)
     # Texts to participants name nobody: a phone's lock screen shows them (decision 54).
     when = _local(commitment.due_at, commitment.participant.time_zone)
     text = _(
@@ -122,7 +122,7 @@ def commitment_missed_message(delivery) -> Message | None:
         "name": commitment.participant.preferred_name,
         "what": commitment.what,
     }
-    return Message(_("Rapport: a commitment was missed"), f"{text}\n{link}", link)
+    return Message(_("Rapport: a commitment was missed"), text, link)
 
 
 @message_renderer(DeliveryKind.CHECKIN_INVITE)

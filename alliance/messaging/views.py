@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,6 +16,7 @@ from alliance.messaging.models import (
     ReminderPreference,
     StaffPreference,
 )
+from alliance.messaging.sentences import notification_line
 
 
 def outbox(request, agency_slug):
@@ -39,9 +41,14 @@ def outbox(request, agency_slug):
 
 
 def notifications(request, agency_slug):
-    rows = Notification.objects.filter(membership=request.membership).order_by("-created_at")
+    rows = (
+        Notification.objects.filter(membership=request.membership)
+        .annotate(kind=F("delivery__kind"))
+        .order_by("-created_at", "-id")
+    )
     page = Paginator(rows, 30).get_page(request.GET.get("page"))
-    return render(request, "messaging/notifications.html", {"page": page})
+    lines = [notification_line(row, kind=row.kind) for row in page]
+    return render(request, "messaging/notifications.html", {"page": page, "lines": lines})
 
 
 @require_POST

@@ -359,7 +359,7 @@ def test_a_commitment_reminder_is_delivered_by_the_real_worker(
     assert item.inner_text().find("Reminder: you promised Lucía") >= 0
     assert notification.text.startswith("Reminder: you promised Lucía")
     assert_no_axe_violations(page)
-    # The link is absolute, on the site's address (SITE_URL), as in the email.
+    # The sentence links to the page it is about, as a path on this site (decision 114).
     href = item.get_by_role("link").get_attribute("href")
     assert href.endswith(f"/a/{agency_a.slug}/participants/{participant.pk}/commitments/")
 
