@@ -17,6 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 MOMENT = datetime(2026, 11, 30, 18, 23, tzinfo=zoneinfo.ZoneInfo("UTC"))
 
 
+@pytest.fixture(autouse=True)
+def _in_english():
+    """English unless a test says otherwise (an earlier test may leave another active)."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.mark.parametrize(
     "language, moment, day",
     [
@@ -69,8 +76,9 @@ def test_the_time_zone_picker_is_a_short_grouped_list_of_real_zones():
     assert len(names) < 60 and len(names) == len(set(names))
     assert "Factory" not in names and "localtime" not in names
     assert set(names) <= zoneinfo.available_timezones()
-    assert [str(region) for region, _zones in choices][0] == "United States and Canada"
-    assert time_zone_label("America/New_York") == "Eastern Time (New York)"
+    with translation.override("en"):
+        assert [str(region) for region, _zones in choices][0] == "United States and Canada"
+        assert time_zone_label("America/New_York") == "Eastern Time (New York)"
     with translation.override("es"):
         assert str(CURATED[0][0]) == "Estados Unidos y Canadá"
 
@@ -100,3 +108,13 @@ def test_schedule_choices_say_every_week_in_the_page_language():
     with translation.override("en"):
         labels = [str(label) for _n, label in CheckInScheduleForm().fields["every_weeks"].choices]
     assert labels[1:3] == ["Every week", "Every 2 weeks"]
+
+
+def test_pages_name_the_time_zone_in_words(agency_a, peer_a):
+    from tests.factories import make_participant
+
+    agency_a.time_zone = "America/New_York"
+    agency_a.save(update_fields=["time_zone"])
+    person = make_participant(agency_a, peer=peer_a)
+    page = client_for(peer_a.user).get(f"/a/agency-a/participants/{person.pk}/commitments/")
+    assert "Times are in Eastern Time (New York)." in page.text

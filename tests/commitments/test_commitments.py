@@ -270,7 +270,10 @@ def test_the_shares_add_up_to_100_for_any_counts():
                 shares = shares_summing_to_100(counts)
                 if sum(counts):
                     assert sum(shares) == 100
-                    assert all(abs(s - 100 * n / sum(counts)) < 1 for s, n in zip(shares, counts))
+                    assert all(
+                        abs(s - 100 * n / sum(counts)) < 1
+                        for s, n in zip(shares, counts, strict=True)
+                    )
 
 
 def test_peers_cannot_touch_commitments_outside_their_caseload(agency_a, peer_a):

@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import override_settings
+from django.utils import translation
 
 from agencies.tenancy import agency_scope
 from alliance.messaging.models import Notification
@@ -9,6 +10,13 @@ from tests.conftest import client_for
 from tests.factories import make_notification
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """English unless a test says otherwise (an earlier test may leave another active)."""
+    with translation.override("en"):
+        yield
 
 
 @override_settings(SITE_URL="https://rapport.example.org")

@@ -14,6 +14,13 @@ from tests.factories import make_participant
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _in_english():
+    """English unless a test says otherwise (an earlier test may leave another active)."""
+    with translation.override("en"):
+        yield
+
+
 def test_every_sentence_links_to_a_page_that_exists():
     for action, sentence in SENTENCES.items():
         assert reverse(sentence.route, args=["agency-a", 1]), action
