@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership, Role, StaffIntroduction, User
 from agencies.selectors import invitations_pending
-from agencies.widgets import LongSelect
+from agencies.time_zones import time_zone_choices
 
 
 class InvitationForm(forms.Form):
@@ -46,7 +46,10 @@ class AgencySettingsForm(forms.ModelForm):
             "commitment_second_reminder_hours",
             "commitment_grace_minutes",
         ]
-        widgets = {"time_zone": LongSelect()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = time_zone_choices(self.instance.time_zone)
 
 
 class NewStaffAccountForm(forms.Form):

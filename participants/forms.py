@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes.forms import SafeModelChoiceField
 
 from agencies.models import LANGUAGE_CHOICES
-from agencies.widgets import LongSelect
+from agencies.time_zones import time_zone_choices
 from participants import selectors
 from participants.models import (
     BoundaryTemplate,
@@ -74,7 +74,7 @@ class ParticipantForm(PeerChoiceMixin, forms.ModelForm):
             "assigned_peer",
             "external_id",
         ]
-        widgets = {"enrolled_on": DateInput(), "time_zone": LongSelect()}
+        widgets = {"enrolled_on": DateInput()}
         # Tenant querysets cannot be built at import time (no agency in scope); the real
         # choices are set per request in limit_peers().
         field_classes = {"assigned_peer": SafeModelChoiceField}
@@ -91,6 +91,9 @@ class ParticipantForm(PeerChoiceMixin, forms.ModelForm):
                 "A supervisor or admin assigns participants to peer specialists."
             )
         self.fields["time_zone"].required = False
+        self.fields["time_zone"].choices = time_zone_choices(
+            self.instance.time_zone, empty_label=_("The agency's time zone")
+        )
         self.fields["time_zone"].help_text = _(
             "Leave empty for the agency's time zone (%(zone)s)."
         ) % {"zone": agency.time_zone}

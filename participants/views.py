@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from agencies.models import AuditEvent, Role
 from agencies.submissions import stores_once
 from participants import selectors, services
+from participants.audit_sentences import audit_line
 from participants.forms import (
     BoundaryTemplateForm,
     CaseloadFilterForm,
@@ -450,7 +451,15 @@ def participant_audit(request, agency_slug, participant):
         .order_by("-occurred_at", "-id")
     )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "participants/audit.html", {"participant": participant, "page": page})
+    lines = [
+        audit_line(event, participant=participant, agency_slug=request.agency.slug)
+        for event in page
+    ]
+    return render(
+        request,
+        "participants/audit.html",
+        {"participant": participant, "page": page, "lines": lines},
+    )
 
 
 # Agency-wide settings for participants (admins) ----------------------------------------------

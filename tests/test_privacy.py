@@ -352,8 +352,8 @@ def test_the_invitation_email_shows_the_expiry_in_the_agency_time_zone(
                 agency=agency_a, invited_by=admin_a.user, email="new@example.org", role=Role.PEER
             )
     [email] = mail.outbox
-    # Dec. 1, 18:57 UTC is 1:57 p.m. in New York (EST).
-    assert "Dec. 1, 2026, 1:57 p.m. (EST, America/New_York)" in email.body
+    # Dec 1, 18:57 UTC is 1:57 PM in New York (EST), in the one date style (decision 110).
+    assert "Tue, Dec 1, 2026, 1:57 PM (EST, America/New_York)" in email.body
     assert "UTC" not in email.body
 
 

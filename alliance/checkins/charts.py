@@ -13,13 +13,16 @@ from datetime import datetime
 from django.utils import formats, timezone
 
 PERCENT_TICKS = (0, 25, 50, 75, 100)
+# Small multiples label fewer ticks, on the same 0-100% scale as every other chart, so the
+# practices can be compared at a glance.
+COMPACT_PERCENT_TICKS = (0, 50, 100)
 
 
 @dataclass(frozen=True)
 class ChartPoint:
     x: float
     y: float
-    label: str  # e.g. "3/12/2026: 78%", shown as the point's tooltip
+    label: str  # e.g. "Mar 12: 78%", shown as the point's tooltip
 
 
 @dataclass(frozen=True)
@@ -59,11 +62,15 @@ class LineChart:
 
     @property
     def y_label_x(self) -> float:
-        return self.left - 6
+        return self.left - (4 if self.compact else 6)
 
     @property
     def x_label_y(self) -> float:
-        return self.bottom + 18
+        return self.bottom + (14 if self.compact else 18)
+
+    @property
+    def font_size(self) -> int:
+        return 11 if self.compact else 12
 
 
 def _date_label(when: datetime) -> str:
@@ -89,11 +96,12 @@ def line_chart(
     """Lay out `series` (time, percent 0-100 or None), oldest first, on a 0-100 y axis.
 
     Points are spaced by time, not by index, so a long gap between check-ins shows as one.
-    A compact chart (small multiples) has no axis labels but keeps its title and points."""
-    pad_left = 8 if compact else 44
-    pad_right = 8 if compact else 16
+    A compact chart (small multiples) labels fewer ticks (0, 50 and 100%, the first and last
+    date) in a smaller type; the scale is the same 0-100% as the full chart's."""
+    pad_left = 34 if compact else 44
+    pad_right = 10 if compact else 16
     pad_top = 8 if compact else 12
-    pad_bottom = 8 if compact else 28
+    pad_bottom = 20 if compact else 28
     chart = LineChart(
         chart_id=chart_id,
         title=title,
@@ -111,7 +119,8 @@ def line_chart(
         clamped = min(max(percent, 0.0), 100.0)
         return round(chart.bottom - (chart.bottom - chart.top) * clamped / 100, 1)
 
-    chart.y_ticks = [Tick(y_of(value), f"{value}%") for value in PERCENT_TICKS]
+    ticks = COMPACT_PERCENT_TICKS if compact else PERCENT_TICKS
+    chart.y_ticks = [Tick(y_of(value), f"{value}%") for value in ticks]
     if threshold is not None:
         chart.threshold = Tick(y_of(threshold), threshold_label)
     if not series:

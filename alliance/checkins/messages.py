@@ -56,7 +56,7 @@ def alert_message(delivery) -> Message | None:
         text = _("A check-in from %(name)s needs a look.") % {
             "name": alert.participant.preferred_name
         }
-        return Message(_("Rapport: a check-in needs a look"), f"{text}\n{link}", link)
+        return Message(_("Rapport: a check-in needs a look"), text, link)
     # Staff email names no one (docs/decisions.md 81): the link asks for a sign-in.
     text = _("A check-in needs a look.")
     return Message(_("Rapport: a check-in needs a look"), f"{text}\n{staff_email_text(link)}", link)

@@ -19,12 +19,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies import links
 from agencies.access import in_caseload
+from agencies.formatting import format_day
 from agencies.services import audit_record
 from agencies.submissions import stores_once
 from agencies.tenancy import TokenLookup, agency_scope, find_by_token
@@ -483,14 +484,18 @@ def participant_checkins(request, agency_slug, participant):
     series = [(row.response.submitted_at, row.response.percent) for row in trend.rows]
     scored = [percent for _when, percent in series if percent is not None]
     if scored:
-        summary = _(
+        summary = ngettext(
+            "%(count)d check-in from %(first)s to %(last)s. Latest %(latest)s, lowest "
+            "%(lowest)s, highest %(highest)s. The dashed line marks the alert threshold of "
+            "%(threshold)s%%. Every check-in is listed in the table below.",
             "%(count)d check-ins from %(first)s to %(last)s. Latest %(latest)s, lowest "
             "%(lowest)s, highest %(highest)s. The dashed line marks the alert threshold of "
-            "%(threshold)s%%. Every check-in is listed in the table below."
+            "%(threshold)s%%. Every check-in is listed in the table below.",
+            len(series),
         ) % {
             "count": len(series),
-            "first": formats.date_format(timezone.localtime(series[0][0]), "DATE_FORMAT"),
-            "last": formats.date_format(timezone.localtime(series[-1][0]), "DATE_FORMAT"),
+            "first": format_day(series[0][0]),
+            "last": format_day(series[-1][0]),
             "latest": _percent(scored[-1]),
             "lowest": _percent(min(scored)),
             "highest": _percent(max(scored)),
@@ -498,13 +503,20 @@ def participant_checkins(request, agency_slug, participant):
         }
     else:
         summary = _("No scored check-ins yet.")
-    total_chart = charts.line_chart(
-        series,
-        chart_id="total-chart",
-        title=_("Total score over time, as a percent of the maximum"),
-        desc=summary,
-        threshold=threshold,
-        threshold_label=_("Alert threshold"),
+    # The total chart spans the page; a phone gets its own narrower drawing (CSS shows one),
+    # so its labels stay readable instead of shrinking with a desktop-wide drawing.
+    total_chart, total_chart_narrow = (
+        charts.line_chart(
+            series,
+            chart_id=chart_id,
+            title=_("Total score over time, as a percent of the maximum"),
+            desc=summary,
+            threshold=threshold,
+            threshold_label=_("Alert threshold"),
+            width=width,
+            height=height,
+        )
+        for chart_id, width, height in (("total-chart", 960, 300), ("total-chart-narrow", 360, 240))
     )
     practice_charts = []
     for index, (value, label) in enumerate(trend.practices):
@@ -522,8 +534,8 @@ def participant_checkins(request, agency_slug, participant):
                     "lowest": _percent(min(values)) if values else "—",
                     "highest": _percent(max(values)) if values else "—",
                 },
-                width=200,
-                height=80,
+                width=240,
+                height=120,
                 compact=True,
             )
         )
@@ -534,6 +546,7 @@ def participant_checkins(request, agency_slug, participant):
             "participant": participant,
             "trend": trend,
             "total_chart": total_chart,
+            "total_chart_narrow": total_chart_narrow,
             "practice_charts": practice_charts,
             "paper": Channel.PAPER,
         },

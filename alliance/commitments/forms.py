@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from participants.models import ProposedBy
 
@@ -44,17 +45,20 @@ class RenegotiateForm(forms.Form):
         return due_at
 
 
+def _every_weeks_choices():
+    """Built when a form is made, so in the language of the page (not at import)."""
+    return [("", _("No schedule"))] + [
+        (n, ngettext("Every week", "Every %(n)d weeks", n) % {"n": n}) for n in range(1, 9)
+    ]
+
+
 class CheckInScheduleForm(forms.Form):
     every_weeks = forms.TypedChoiceField(
         label=_("How often"),
         coerce=int,
         empty_value=None,
         required=False,
-        choices=[("", _("No schedule"))]
-        + [
-            (n, _("Every %(n)d weeks") % {"n": n} if n > 1 else _("Every week"))
-            for n in range(1, 9)
-        ],
+        choices=_every_weeks_choices,
     )
     weekday = forms.TypedChoiceField(
         label=_("On"),

@@ -2,14 +2,14 @@
 question, missed commitments, and the links and reminders of scheduled check-ins. Each renderer
 is registered with messaging and runs when the message is sent (docs/decisions.md 35-36)."""
 
-import zoneinfo
 from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agencies.formatting import format_moment
 from agencies.tokens import token_new
 from alliance.checkins import services, text_checkins
 from alliance.checkins.models import CheckInRequest
@@ -31,7 +31,7 @@ from participants.models import CulturalProfile
 
 
 def _local(moment: datetime, zone: str) -> str:
-    return formats.date_format(timezone.localtime(moment, zoneinfo.ZoneInfo(zone)), "D j M, H:i")
+    return format_moment(moment, zone)
 
 
 def _open_commitment(delivery) -> Commitment | None:
@@ -63,7 +63,7 @@ def commitment_reminder_message(delivery) -> Message | None:
             "what": commitment.what,
             "when": when,
         }
-        return Message(_("Rapport reminder"), f"{text}\n{link}", link)
+        return Message(_("Rapport reminder"), text, link)
     # Texts to participants name nobody: a phone's lock screen shows them (decision 54).
     when = _local(commitment.due_at, commitment.participant.time_zone)
     text = _(
@@ -123,7 +123,7 @@ def commitment_missed_message(delivery) -> Message | None:
         "name": commitment.participant.preferred_name,
         "what": commitment.what,
     }
-    return Message(_("Rapport: a commitment was missed"), f"{text}\n{link}", link)
+    return Message(_("Rapport: a commitment was missed"), text, link)
 
 
 @message_renderer(DeliveryKind.CHECKIN_INVITE)

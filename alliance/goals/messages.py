@@ -2,9 +2,9 @@
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import formats
 from django.utils.translation import gettext as _
 
+from agencies.formatting import format_day
 from alliance.goals.models import RecoveryGoal
 from alliance.goals.services import OPEN_STATUSES
 from alliance.messaging.models import DeliveryChannel, DeliveryKind
@@ -36,7 +36,7 @@ def goal_review_message(delivery) -> Message | None:
         "goal_list",
         kwargs={"agency_slug": goal.agency.slug, "participant_id": goal.participant_id},
     )
-    when = formats.date_format(goal.review_on, "DATE_FORMAT")
+    when = format_day(goal.review_on)
     if delivery.channel == DeliveryChannel.IN_APP:
         text = _("Time to review a goal with %(name)s (review date %(date)s).") % {
             "name": goal.participant.preferred_name,

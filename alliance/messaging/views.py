@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
@@ -26,6 +27,7 @@ from alliance.messaging.models import (
 from alliance.messaging.providers import provider
 
 log = logging.getLogger(__name__)
+from alliance.messaging.sentences import notification_line
 
 
 def outbox(request, agency_slug):
@@ -50,9 +52,14 @@ def outbox(request, agency_slug):
 
 
 def notifications(request, agency_slug):
-    rows = Notification.objects.filter(membership=request.membership).order_by("-created_at")
+    rows = (
+        Notification.objects.filter(membership=request.membership)
+        .annotate(kind=F("delivery__kind"))
+        .order_by("-created_at", "-id")
+    )
     page = Paginator(rows, 30).get_page(request.GET.get("page"))
-    return render(request, "messaging/notifications.html", {"page": page})
+    lines = [notification_line(row, kind=row.kind) for row in page]
+    return render(request, "messaging/notifications.html", {"page": page, "lines": lines})
 
 
 @require_POST

@@ -1,12 +1,11 @@
 """Texts the portal sends: the participant's portal link."""
 
-import zoneinfo
-
 from django.conf import settings
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agencies.formatting import format_moment
 from alliance.messaging.models import DeliveryKind
 from alliance.messaging.services import (
     Message,
@@ -38,9 +37,7 @@ def portal_link_message(delivery) -> Message | None:
     participant = delivery.participant
     link, raw = portal_link_create(participant=participant, created_by=None)
     url = settings.SITE_URL + reverse("portal_home", args=[raw])
-    expires = formats.date_format(
-        timezone.localtime(link.expires_at, zoneinfo.ZoneInfo(participant.time_zone)), "D j M"
-    )
+    expires = format_moment(link.expires_at, participant.time_zone)
     text = _(
         "Hi, here is your link to see and update what we keep about you: %(url)s "
         "(works until %(expires)s)"

@@ -70,6 +70,19 @@ def test_one_point_sits_in_the_middle_and_no_data_draws_no_line():
     assert charts.line_chart([], chart_id="c", title="t", desc="d").segments == []
 
 
+def test_small_charts_are_labelled_on_the_same_scale_as_the_total():
+    now = timezone.now()
+    series = [(now - timedelta(days=9), 40.0), (now, 90.0)]
+    total = charts.line_chart(series, chart_id="t", title="t", desc="d")
+    small = charts.line_chart(
+        series, chart_id="s", title="s", desc="d", width=240, height=120, compact=True
+    )
+    assert [tick.label for tick in small.y_ticks] == ["0%", "50%", "100%"]
+    assert [tick.label for tick in small.x_ticks] == [t.label for t in total.x_ticks]
+    # 100% is the top of both, 0% the bottom: the same scale, whatever the practice's range.
+    assert small.y_ticks[-1].position == small.top and small.y_ticks[0].position == small.bottom
+
+
 # Participant trend -------------------------------------------------------------------------
 
 
@@ -91,9 +104,17 @@ def test_trend_page_shows_svg_table_free_text_requests_and_licence(agency_a, pee
     assert "<polyline" in html and "practice-chart-safety-title" in html
     # CSP: no inline scripts or styles.
     assert "<script" not in html and "style=" not in html
-    assert "<caption>" in html and 'scope="col"' in html and 'scope="row"' in html
+    assert (
+        '<caption id="responses-caption">' in html
+        and 'scope="col"' in html
+        and 'scope="row"' in html
+    )
+    assert (
+        'class="table-scroll" role="region" aria-labelledby="responses-caption" tabindex="0"'
+        in html
+    )
     assert "More time, please" in html
-    assert ">Paper</span>" in html
+    assert ">Paper, entered by staff</span>" in html and "Paper Paper" not in html
     for status in ("Open", "Completed", "Expired", "Revoked"):
         assert f">{status}</span>" in html
     assert "Written for Rapport; free to use." in html
@@ -126,7 +147,7 @@ def test_trend_page_queries_do_not_grow_with_responses(
         make_checkin_response(participant, days_ago=29 - n, text=f"answer {n}", scale_value=3)
     with django_assert_max_num_queries(len(one.captured_queries)):
         page = admin_a_client.get(url)
-    assert page.text.count("<circle") == 16 + 16 * 9  # total chart + nine practice charts
+    assert page.text.count("<circle") == 2 * 16 + 16 * 9  # total chart (wide, narrow) + nine
 
 
 def test_svg_numbers_are_not_localized(agency_a, admin_a_client, participant):
@@ -507,3 +528,9 @@ def test_the_documented_example_loads(agency_a):
     with agency_scope(agency_a):
         instrument = instrument_load(agency=agency_a, data=example)
         assert instrument.items.count() == len(example["items"])
+
+
+def test_one_check_in_is_counted_in_the_singular(agency_a, peer_a, participant):
+    make_checkin_response(participant)
+    html = client_for(peer_a.user).get(trend_url(agency_a, participant)).text
+    assert "1 check-in from" in html and "1 check-ins" not in html

@@ -182,33 +182,98 @@ def test_participant_answers_the_follow_through_question_once(agency_a, peer_a, 
     assert commitment.participant_says_kept is False
 
 
-def test_consistency_figures_count_kept_on_time_renegotiated_and_missed(
+def test_consistency_counts_each_closed_commitment_once_and_the_shares_add_up_to_100(
     agency_a, peer_a, participant
 ):
     from alliance.commitments.selectors import consistency_for
 
-    kept = [make_commitment(participant, staff=peer_a, hours_ahead=5) for _ in range(2)]
+    on_time, renegotiated, late = (
+        make_commitment(participant, staff=peer_a, hours_ahead=5) for _ in range(3)
+    )
+    missed_after_renegotiating = make_commitment(participant, staff=peer_a, hours_ahead=5)
     missed = make_commitment(participant, staff=peer_a, hours_ahead=5)
     with agency_scope(agency_a):
-        commitments.commitment_renegotiate(
-            commitment=kept[0],
-            new_due_at=kept[0].due_at + timedelta(hours=1),
-            reason="Traffic",
-            asked_by="staff",
-            by=peer_a.user,
-        )
-        for commitment in kept:
+        for commitment in (renegotiated, missed_after_renegotiating):
+            commitments.commitment_renegotiate(
+                commitment=commitment,
+                new_due_at=commitment.due_at + timedelta(hours=1),
+                reason="Traffic",
+                asked_by="staff",
+                by=peer_a.user,
+            )
+        for commitment in (on_time, renegotiated):
             commitments.commitment_close(commitment=commitment, outcome="kept", by=peer_a.user)
-        commitments.commitment_close(commitment=missed, outcome="missed", by=peer_a.user)
-        figures = consistency_for(staff=peer_a)
-    assert (
-        figures["n_closed"],
-        figures["kept_on_time_share"],
-        figures["renegotiated_share"],
-        figures["missed_share"],
-    ) == (3, 67, 33, 33)
+        for commitment in (missed_after_renegotiating, missed):
+            commitments.commitment_close(commitment=commitment, outcome="missed", by=peer_a.user)
+    with time_machine.travel(timezone.now() + timedelta(hours=8), tick=False):
+        with agency_scope(agency_a):
+            commitments.commitment_close(commitment=late, outcome="kept", by=peer_a.user)
+            figures = consistency_for(staff=peer_a)
+    counts = [
+        figures[f"n_{name}"] for name in ("kept_on_time", "kept_late", "renegotiated", "missed")
+    ]
+    shares = [
+        figures[f"{name}_share"] for name in ("kept_on_time", "kept_late", "renegotiated", "missed")
+    ]
+    assert figures["n_closed"] == 5 and counts == [1, 1, 1, 2] and shares == [20, 20, 20, 40]
     page = client_for(peer_a.user).get(f"/a/agency-a/participants/{participant.pk}/commitments/")
-    assert "67% (2 / 3)" in page.text
+    assert "Of 5 commitments closed:" in page.text
+    assert "Kept late" in page.text and "40% (2)" in page.text
+
+
+def test_thirds_are_shown_as_34_33_33_not_as_three_33s(agency_a, peer_a, participant):
+    from alliance.commitments.selectors import consistency_for
+
+    kept, late, missed = (
+        make_commitment(participant, staff=peer_a, hours_ahead=5) for _ in range(3)
+    )
+    with agency_scope(agency_a):
+        commitments.commitment_close(commitment=kept, outcome="kept", by=peer_a.user)
+        commitments.commitment_close(commitment=missed, outcome="missed", by=peer_a.user)
+    with time_machine.travel(timezone.now() + timedelta(hours=8), tick=False):
+        with agency_scope(agency_a):
+            commitments.commitment_close(commitment=late, outcome="kept", by=peer_a.user)
+            figures = consistency_for()
+    shares = [
+        figures[f"{name}_share"] for name in ("kept_on_time", "kept_late", "renegotiated", "missed")
+    ]
+    assert shares == [34, 33, 0, 33]
+    page = client_for(peer_a.user).get(f"/a/agency-a/participants/{participant.pk}/commitments/")
+    assert "Of 3 commitments closed:" in page.text and "34% (1)" in page.text
+
+
+@pytest.mark.parametrize(
+    "counts, shares",
+    [
+        ([1, 1, 1, 0], [34, 33, 33, 0]),
+        ([2, 1, 0, 0], [67, 33, 0, 0]),
+        ([1, 1, 1, 1], [25, 25, 25, 25]),
+        ([1, 5, 1, 0], [14, 72, 14, 0]),
+        ([0, 0, 0, 0], [0, 0, 0, 0]),
+        ([7, 0, 0, 0], [100, 0, 0, 0]),
+    ],
+)
+def test_shares_are_whole_percentages_that_add_up_to_100(counts, shares):
+    from alliance.commitments.selectors import shares_summing_to_100
+
+    assert shares_summing_to_100(counts) == shares
+    assert sum(shares) in (0, 100)
+
+
+def test_the_shares_add_up_to_100_for_any_counts():
+    from alliance.commitments.selectors import shares_summing_to_100
+
+    for a in range(12):
+        for b in range(12):
+            for c in range(5):
+                counts = [a, b, c, (a * b + c) % 7]
+                shares = shares_summing_to_100(counts)
+                if sum(counts):
+                    assert sum(shares) == 100
+                    assert all(
+                        abs(s - 100 * n / sum(counts)) < 1
+                        for s, n in zip(shares, counts, strict=True)
+                    )
 
 
 def test_peers_cannot_touch_commitments_outside_their_caseload(agency_a, peer_a):

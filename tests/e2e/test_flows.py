@@ -7,7 +7,7 @@ participant acknowledges the boundaries agreement in the portal, without JavaScr
 import re
 import time
 import zoneinfo
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone, translation
@@ -117,7 +117,9 @@ def enrol_in_spanish(page, agency, name: str) -> Participant:
     assert page.get_by_role("heading", level=1).inner_text() == f"{name} (ella)"
     profile = page.locator("section", has=page.get_by_role("heading", name="Cultural profile"))
     assert "Spanish" in profile.inner_text()
-    assert f"{start}–{end}" in profile.inner_text()
+    # In the one time style (decision 110): "11:00 PM–2:00 AM, Eastern Time (New York)".
+    shown = [datetime.strptime(hour, "%H:%M").strftime("%-I:%M %p") for hour in (start, end)]
+    assert "–".join(shown) in profile.inner_text()
 
     page.get_by_role("link", name="Consent", exact=True).click()
     page.wait_for_url("**/consents/")
@@ -359,7 +361,7 @@ def test_a_commitment_reminder_is_delivered_by_the_real_worker(
     assert item.inner_text().find("Reminder: you promised Lucía") >= 0
     assert notification.text.startswith("Reminder: you promised Lucía")
     assert_no_axe_violations(page)
-    # The link is absolute, on the site's address (SITE_URL), as in the email.
+    # The sentence links to the page it is about, as a path on this site (decision 114).
     href = item.get_by_role("link").get_attribute("href")
     assert href.endswith(f"/a/{agency_a.slug}/participants/{participant.pk}/commitments/")
 

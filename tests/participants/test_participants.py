@@ -250,7 +250,10 @@ def test_admin_reads_the_audit_trail_others_cannot(admin_a_client, agency_a, sup
     participant = make_participant(agency_a)
     admin_a_client.get(f"{BASE}{participant.pk}/")
     trail = admin_a_client.get(f"{BASE}{participant.pk}/audit/")
-    assert "participant.viewed.page" in trail.text
+    name = participant.preferred_name
+    record = f'<a href="/a/agency-a/participants/{participant.pk}/">{name}&#x27;s record</a>'
+    assert f"Test viewed {record}." in trail.text
+    assert "participant.viewed" not in trail.text  # sentences, not codes
     assert client_for(supervisor_a.user).get(f"{BASE}{participant.pk}/audit/").status_code == 403
 
 
