@@ -25,9 +25,9 @@ from alliance.messaging.models import (
     StaffPreference,
 )
 from alliance.messaging.providers import provider
+from alliance.messaging.sentences import notification_line
 
 log = logging.getLogger(__name__)
-from alliance.messaging.sentences import notification_line
 
 
 def outbox(request, agency_slug):
