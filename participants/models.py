@@ -403,6 +403,13 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", _("Stopped by an error")
 
 
+class DateOrder(models.TextChoices):
+    """How the file writes dates such as 03/02/2026 (YYYY-MM-DD is always read as such)."""
+
+    DAY_FIRST = "dmy", _("Day first (31/12/2026)")
+    MONTH_FIRST = "mdy", _("Month first (12/31/2026)")
+
+
 class ParticipantImport(TenantModel):
     """One CSV file being imported into the agency's participants (participants/imports.py).
     The file's text is kept only until the import finishes; counts and row errors (row number,
@@ -427,6 +434,17 @@ class ParticipantImport(TenantModel):
     skipped_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     row_errors = models.JSONField(default=list, blank=True)
+    date_order = models.CharField(
+        _("dates in this file"), max_length=3, choices=DateOrder.choices, blank=True
+    )
+    default_peer = models.ForeignKey(
+        "agencies.Membership",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("peer specialist for every row"),
+    )
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
