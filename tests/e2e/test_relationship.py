@@ -9,7 +9,10 @@ from agencies.tenancy import agency_scope
 from participants.models import Participant, ParticipantImport
 from participants.tasks import participant_import_run
 from tests.e2e.conftest import (
+    PHONE,
     assert_no_axe_violations,
+    assert_no_axe_violations_scripted,
+    assert_no_sideways_scrolling,
     browser_pages,
     screenshot,
     sign_in,
@@ -95,3 +98,39 @@ def test_an_import_assigns_peers_and_asks_for_the_files_date_order(form_pages, a
             for p in Participant.objects.all()
         }
     assert people == {"R-1": ("2026-02-03", rosa.pk), "R-2": ("2026-01-05", lee.pk)}
+
+
+def test_the_participant_sees_promises_kept_and_their_checkins_on_a_phone(
+    new_page, agency_a, peers
+):
+    from alliance.commitments.services import commitment_close
+    from tests.factories import make_checkin_response, make_commitment, make_participant
+    from tests.portal.test_portal import issue_link
+
+    rosa, _lee = peers
+    marcus = make_participant(agency_a, peer=rosa, preferred_name="Marcus")
+    for days, value in ((42, 5), (35, 4), (28, 2), (21, 3), (14, 4), (7, 4), (0, 5)):
+        make_checkin_response(marcus, scale_value=value, days_ago=days)
+    kept = make_commitment(marcus, staff=rosa, hours_ahead=1, what="Call about the housing form")
+    with agency_scope(agency_a):
+        commit = commitment_close(commitment=kept, outcome="kept", by=rosa.user)
+    assert commit.kept_on_time
+    make_commitment(marcus, staff=rosa, hours_ahead=50, what="Meet at the library on Thursday")
+
+    person = new_page(viewport=PHONE, is_mobile=True, has_touch=True, java_script_enabled=False)
+    person.goto(f"/p/{issue_link(marcus, by=rosa.user)}/")
+    promises = person.get_by_role("region", name="What we promised you")
+    assert "Kept on time" in promises.inner_text()
+    assert "Upcoming" in promises.inner_text()
+    checkins = person.get_by_role("region", name="Your check-ins")
+    chart = checkins.get_by_role(
+        "img", name="How our work together felt to you, check-in by check-in"
+    )
+    assert chart.is_visible()
+    box = chart.bounding_box()
+    assert box["width"] <= PHONE["width"]
+    assert_no_sideways_scrolling(person)
+    assert_no_axe_violations_scripted(new_page, person, is_mobile=True, has_touch=True)
+    # Without JavaScript the page cannot be scrolled from a script: go to the section's anchor.
+    person.goto(person.url + "#promises-h")
+    screenshot(person, "portal-relationship-phone")
