@@ -215,6 +215,7 @@ def portal_home(request, portal: Portal):
             "weekday_labels": _weekday_labels(portal.profile),
             "channel_labels": _channel_labels(portal.profile),
             "boundary_template": template,
+            "boundary_text": template.in_language(portal.profile.language) if template else None,
             "boundary_agreement": agreement,
             "terms_digest": _terms_digest(agreement),
             "goals": goal_services.goals_of(portal.participant),
@@ -592,15 +593,16 @@ def _record(portal: Portal) -> dict:
             {
                 "version": agreement.template.version,
                 "published_at": _iso(agreement.template.published_at),
-                "when_staff_can_be_reached": agreement.template.staff_contact_hours,
-                "how_soon_we_answer": agreement.template.response_time,
-                "what_peer_support_covers": agreement.template.peer_support_covers,
-                "what_peer_support_does_not_cover": agreement.template.peer_support_does_not_cover,
-                "limits_of_confidentiality": agreement.template.confidentiality_limits,
+                "when_staff_can_be_reached": text.staff_contact_hours,
+                "how_soon_we_answer": text.response_time,
+                "what_peer_support_covers": text.peer_support_covers,
+                "what_peer_support_does_not_cover": text.peer_support_does_not_cover,
+                "limits_of_confidentiality": text.confidentiality_limits,
                 "personal_terms": agreement.personal_terms,
                 "acknowledged_at": _iso(agreement.acknowledged_at),
             }
             for agreement in agreements
+            for text in [agreement.template.in_language(profile.language)]
         ],
         "goals": [_goal_record(goal) for goal in goal_services.goals_of(participant)],
         "disclosures": [

@@ -134,3 +134,58 @@ def test_the_participant_sees_promises_kept_and_their_checkins_on_a_phone(
     # Without JavaScript the page cannot be scrolled from a script: go to the section's anchor.
     person.goto(person.url + "#promises-h")
     screenshot(person, "portal-relationship-phone")
+
+
+def test_staff_choose_their_language_and_the_agreement_reaches_each_participant_in_theirs(
+    new_page, agency_a, peers
+):
+    from tests.factories import TOTP_SECRET, make_participant
+    from tests.portal.test_portal import issue_link
+
+    rosa, _lee = peers
+    admin = make_member(
+        agency_a, Role.ADMIN, user=make_user("sam.okafor@example.org", mfa=True, first_name="Sam")
+    )
+    staff = new_page(extra_http_headers={"Accept-Language": "en"})
+    sign_in(staff, admin.user.email, TEST_PASSWORD, totp_secret=TOTP_SECRET)
+    staff.get_by_role("link", name="Your profile").click()
+    staff.wait_for_url("**/me/profile/")
+    assert staff.get_by_label("The browser's language").is_checked()
+    assert_no_axe_violations(staff)
+    staff.get_by_label("Spanish").check()
+    staff.get_by_role("button", name="Save").click()
+    staff.wait_for_url("**/me/profile/")
+    # From now on, every page speaks Spanish, whatever the browser asks for.
+    assert staff.get_by_role("status").inner_text() == "Tu idioma está guardado."
+    assert staff.locator("html").get_attribute("lang") == "es"
+    assert staff.get_by_label("Español").is_checked()
+    assert_no_axe_violations(staff)
+    screenshot(staff, "staff-profile-language")
+
+    staff.get_by_role("link", name="Límites").click()
+    staff.wait_for_url("**/boundaries/")
+    staff.get_by_label("Cuándo se puede contactar al personal").first.fill("Weekdays 9 to 5.")
+    texts = {
+        "response_time": ("Within one working day.", "En un día laborable."),
+        "peer_support_covers": ("Listening and planning.", "Escuchar y planear juntos."),
+        "peer_support_does_not_cover": ("Emergencies: call 988.", "Emergencias: llama al 988."),
+        "confidentiality_limits": ("Danger to you or others.", "Peligro para ti o para otros."),
+    }
+    for name, (english, spanish) in texts.items():
+        staff.locator(f"#id_{name}").fill(english)
+        staff.locator(f"#id_in-es-{name}").fill(spanish)
+    staff.locator("#id_in-es-staff_contact_hours").fill("De lunes a viernes, de 9 a 5.")
+    assert_no_axe_violations(staff)
+    staff.get_by_role("button", name="Publicar").click()
+    staff.wait_for_url("**/boundaries/")
+
+    lucia = make_participant(agency_a, peer=rosa, preferred_name="Lucía", language="es")
+    person = new_page(viewport=PHONE, is_mobile=True, has_touch=True, java_script_enabled=False)
+    person.goto(f"/p/{issue_link(lucia, by=rosa.user)}/")
+    agreement = person.get_by_role("region", name="Nuestro acuerdo de límites")
+    assert "De lunes a viernes, de 9 a 5." in agreement.inner_text()
+    assert "Weekdays" not in agreement.inner_text()
+    assert_no_sideways_scrolling(person)
+    assert_no_axe_violations_scripted(new_page, person, is_mobile=True, has_touch=True)
+    person.goto(person.url + "#boundaries-h")
+    screenshot(person, "portal-boundaries-es-phone")
