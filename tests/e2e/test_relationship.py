@@ -189,3 +189,37 @@ def test_staff_choose_their_language_and_the_agreement_reaches_each_participant_
     assert_no_axe_violations_scripted(new_page, person, is_mobile=True, has_touch=True)
     person.goto(person.url + "#boundaries-h")
     screenshot(person, "portal-boundaries-es-phone")
+
+
+def test_a_peer_records_this_mornings_promise_after_the_fact(new_page, agency_a, peers):
+    import zoneinfo
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import make_participant
+
+    rosa, _lee = peers
+    marcus = make_participant(agency_a, peer=rosa, preferred_name="Marcus")
+    page = new_page()
+    sign_in(page, rosa.user.email, TEST_PASSWORD)
+    page.goto(f"/a/{agency_a.slug}/participants/{marcus.pk}/commitments/")
+    zone = zoneinfo.ZoneInfo(agency_a.time_zone)
+    now = timezone.now()
+    page.get_by_label("What was promised").fill("Bring the bus pass")
+    page.get_by_label("When it was promised").fill(
+        (now - timedelta(hours=4)).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    )
+    page.get_by_label("By when").fill(
+        (now - timedelta(hours=1)).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    )
+    page.get_by_label("What has happened so far").select_option(label="Already kept, on time")
+    assert_no_axe_violations(page)
+    page.get_by_role("button", name="Save commitment").click()
+    page.wait_for_url("**/commitments/")
+    assert page.get_by_role("status").inner_text() == "Commitment recorded, with what became of it."
+    ledger = page.get_by_role("table", name="Commitments and what happened")
+    row = ledger.get_by_role("row").filter(has_text="Bring the bus pass")
+    assert "Kept" in row.inner_text() and "on time" in row.inner_text()
+    assert_no_axe_violations(page)
+    screenshot(page, "commitment-after-the-fact", full_page=True)
