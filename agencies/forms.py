@@ -114,3 +114,19 @@ class IntroductionForm(forms.ModelForm):
             ),
         }
         widgets = {"about": forms.Textarea(attrs={"rows": 5})}
+
+
+class LanguagePreferenceForm(forms.ModelForm):
+    """The signed-in staff member's language for every page, over the browser's."""
+
+    class Meta:
+        model = User
+        fields = ["language"]
+        widgets = {"language": forms.RadioSelect}
+        labels = {"language": _("Language of the pages")}
+        help_texts = {
+            "language": _(
+                "Pages, emails and notifications to you follow this choice on every device you "
+                "sign in on. Participants always see their own language."
+            )
+        }

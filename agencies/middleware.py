@@ -11,7 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 from django.shortcuts import redirect
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
@@ -50,6 +50,27 @@ class RequestIdMiddleware:
         # Every middleware has run by now, authentication included (request.user is lazy:
         # nothing is read until an audit event asks who acted).
         context_update(user=getattr(request, "user", None))
+
+
+class StaffLanguageMiddleware:
+    """After sign-in, pages speak the language the staff member chose in their profile
+    (`User.language`), over the browser's; "the browser's language" (empty) leaves Django's
+    LocaleMiddleware choice alone. Runs after authentication; a request without a session
+    (token links, the API) reads no user. Portal and check-in pages still speak the
+    participant's language: their views override it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        language = (
+            getattr(user, "language", "") if user is not None and user.is_authenticated else ""
+        )
+        if language and language != request.LANGUAGE_CODE:
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)
 
 
 class PrivateResponseMiddleware:

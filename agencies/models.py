@@ -47,6 +47,14 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("email address"), unique=True)
+    # The language of every page after sign-in; empty: the browser's (agencies/middleware.py).
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=[("", _("The browser's language")), *LANGUAGE_CHOICES],
+        blank=True,
+        default="",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

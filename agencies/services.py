@@ -310,3 +310,10 @@ def introduction_save(*, membership: Membership, data: dict[str, dict]) -> list[
         target=membership,
     )
     return kept
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """Keep the staff member's language ("" for the browser's). A preference about the
+    person's own pages, not about anyone's record: not audited."""
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language

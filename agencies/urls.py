@@ -27,5 +27,6 @@ urlpatterns = [
     agency_path(
         "me/introduction/", views.introduction_edit, name="introduction_edit", roles=EVERY_ROLE
     ),
+    agency_path("me/profile/", views.profile_edit, name="profile_edit", roles=EVERY_ROLE),
     path("api-keys/", include("agencies.api_key_urls")),
 ]

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,6 +16,7 @@ from agencies.forms import (
     AgencySettingsForm,
     IntroductionForm,
     InvitationForm,
+    LanguagePreferenceForm,
     NewStaffAccountForm,
     RoleForm,
 )
@@ -244,4 +246,21 @@ def introduction_edit(request, agency_slug):
         "agencies/introduction_edit.html",
         {"forms": forms},
         status=400 if invalid else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def profile_edit(request, agency_slug):
+    """The signed-in staff member's own preferences: the language of their pages."""
+    form = LanguagePreferenceForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.user_language_set(user=request.user, language=form.cleaned_data["language"])
+        translation.activate(form.cleaned_data["language"] or request.LANGUAGE_CODE)
+        messages.success(request, _("Your language is saved."))
+        return redirect("profile_edit", agency_slug=request.agency.slug)
+    return render(
+        request,
+        "agencies/profile_edit.html",
+        {"form": form},
+        status=400 if form.errors else 200,
     )

@@ -304,6 +304,26 @@ class TransferForm(PeerChoiceMixin, forms.Form):
         self.limit_peers()
 
 
+class BoundaryTranslationForm(forms.Form):
+    """The boundaries agreement in one more language (prefix: its code). Every box is
+    optional: an empty one shows participants the text as published."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in BoundaryTemplateForm().fields.items():
+            self.fields[name] = forms.CharField(
+                label=field.label,
+                required=False,
+                max_length=getattr(field, "max_length", None),
+                widget=forms.Textarea(attrs={"rows": 3})
+                if isinstance(field.widget, forms.Textarea)
+                else forms.TextInput(),
+            )
+
+    def texts(self) -> dict:
+        return {name: value.strip() for name, value in self.cleaned_data.items() if value.strip()}
+
+
 class BoundaryTemplateForm(forms.ModelForm):
     class Meta:
         model = BoundaryTemplate

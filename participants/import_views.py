@@ -12,10 +12,30 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from agencies.models import Membership, Role
 from participants import imports
-from participants.models import ImportStatus, ParticipantImport
+from participants.models import DateOrder, ImportStatus, ParticipantImport
 
 RECENT_IMPORTS = 10
+
+
+def _date_order_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=gettext_lazy("Dates in this file"),
+        choices=[("", gettext_lazy("Not chosen")), *DateOrder.choices],
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "Needed when a date such as 03/02/2026 could be either day. Dates written "
+            "2026-02-03 are always read as year-month-day."
+        ),
+    )
+
+
+class PeerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, membership):
+        user = membership.user
+        return user.get_full_name() or user.email
 
 
 class UploadForm(forms.Form):
@@ -31,6 +51,23 @@ class UploadForm(forms.Form):
             "empty": gettext_lazy("The file is empty."),
         },
     )
+    peer = PeerChoiceField(
+        label=gettext_lazy("Peer specialist for every row"),
+        queryset=Membership.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("None (or a column with the peer’s email)"),
+        help_text=gettext_lazy(
+            "New participants, and imported ones who have no peer yet, are assigned to this "
+            "peer. A column with a peer’s email, if you choose one, wins for its row."
+        ),
+    )
+    date_order = _date_order_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["peer"].queryset = Membership.objects.filter(
+            role=Role.PEER, is_active=True, user__is_active=True
+        ).select_related("user")
 
 
 class MappingForm(forms.Form):
@@ -43,7 +80,12 @@ class MappingForm(forms.Form):
             self.fields[import_field.name] = forms.ChoiceField(
                 label=import_field.label, choices=choices, required=False
             )
+        self.fields["date_order"] = _date_order_field()
         self.fields["preferred_name"].help_text = _("Required.")
+        self.fields["assigned_peer"].help_text = _(
+            "The email the peer signs in with. Rows without one get the peer chosen for "
+            "every row, if any."
+        )
         self.fields["external_id"].help_text = _(
             "Rows are matched to participants by record number, else email, else phone, so "
             "importing the same file again updates them instead of adding them twice."
@@ -80,12 +122,18 @@ class MappingForm(forms.Form):
         return cleaned
 
     def mapping(self) -> dict[str, str]:
-        return {name: header for name, header in self.cleaned_data.items() if header}
+        return {
+            name: header
+            for name, header in self.cleaned_data.items()
+            if header and name in imports.FIELDS_BY_NAME
+        }
 
 
 def _get_import(import_id) -> ParticipantImport:
     # Inside the agency scope: another agency's import is simply not found (404).
-    return get_object_or_404(ParticipantImport.objects.select_related("created_by"), pk=import_id)
+    return get_object_or_404(
+        ParticipantImport.objects.select_related("created_by", "default_peer__user"), pk=import_id
+    )
 
 
 def _editable(participant_import) -> bool:
@@ -101,6 +149,8 @@ def upload(request, agency_slug):
                 agency=request.agency,
                 created_by=request.user,
                 upload=form.cleaned_data["file"],
+                default_peer=form.cleaned_data["peer"],
+                date_order=form.cleaned_data["date_order"],
             )
         except imports.ImportFileError as refusal:
             form.add_error("file", str(refusal))
@@ -124,13 +174,19 @@ def mapping(request, agency_slug, import_id):
     form = MappingForm(
         request.POST or None,
         headers=participant_import.headers,
-        initial=participant_import.mapping,
+        initial={**participant_import.mapping, "date_order": participant_import.date_order},
     )
     if request.method == "POST" and form.is_valid():
-        imports.participant_import_set_mapping(
-            participant_import=participant_import, mapping=form.mapping()
-        )
-        return redirect("participant_import_preview", agency_slug, participant_import.pk)
+        try:
+            imports.participant_import_set_mapping(
+                participant_import=participant_import,
+                mapping=form.mapping(),
+                date_order=form.cleaned_data["date_order"],
+            )
+        except imports.ImportFileError as refusal:
+            form.add_error("date_order", str(refusal))
+        else:
+            return redirect("participant_import_preview", agency_slug, participant_import.pk)
     return render(
         request,
         "participants/import/mapping.html",

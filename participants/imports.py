@@ -25,11 +25,19 @@ error. A row whose record number is not known yet may also match, by email and t
 participant who has no record number (someone added by hand), who then gets the number. A
 matched participant is updated from the filled cells of the row (an empty cell changes
 nothing) and counts as updated, or as skipped when nothing changed. A later row with the same
-identity as an earlier row of the file is an error. Peer assignment is not imported.
+identity as an earlier row of the file is an error.
+
+Peer specialist: a column with the peer's email (an active peer of this agency, else a row
+error), or one peer chosen on the upload form for every row. The column wins over the one
+choice; the one choice goes to new participants and to matched participants who have no peer,
+and never takes anyone from the peer they have (decision 170).
 
 Cell rules: preferred name required (at most 100 characters); phone normalised with
-`phone_to_e164`; time zone an IANA name (empty: the agency's); enrolment date as YYYY-MM-DD or
-M/D/YYYY (empty: today); language en/es or its name (empty: the agency's default).
+`phone_to_e164`; time zone an IANA name (empty: the agency's); enrolment date as YYYY-MM-DD
+(always), or day/month/year or month/day/year (empty: today). A date that reads two ways
+("03/02/2026") needs the file's date order (`ParticipantImport.date_order`): without it the
+columns cannot be confirmed and nothing is imported (decision 171); language en/es or its name
+(empty: the agency's default).
 
 Nothing here logs or stores a cell's value outside the participant itself: row errors hold the
 row number, the field and a message.
@@ -42,7 +50,7 @@ import re
 import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cache
 
 from django.core.exceptions import ValidationError
@@ -54,11 +62,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agencies.models import Agency, User
+from agencies.models import Agency, Membership, Role, User
 from agencies.services import audit_record
 from participants.models import (
     CulturalProfile,
     CulturalProfileChange,
+    DateOrder,
     ImportStatus,
     Participant,
     ParticipantImport,
@@ -181,6 +190,23 @@ IMPORT_FIELDS = [
         gettext_lazy("Preferred language"),
         None,
         ("language", "preferred language", "idioma", "lengua"),
+    ),
+    ImportField(
+        "assigned_peer",
+        gettext_lazy("Peer specialist (email)"),
+        254,
+        (
+            "peer",
+            "peer email",
+            "peer specialist",
+            "peer specialist email",
+            "assigned peer",
+            "assigned peer email",
+            "peer support specialist",
+            "especialista",
+            "especialista de pares",
+            "correo del especialista",
+        ),
     ),
 ]
 FIELDS_BY_NAME = {f.name: f for f in IMPORT_FIELDS}
@@ -352,13 +378,49 @@ def _time_zones() -> dict[str, str]:
     return {name.lower(): name for name in zoneinfo.available_timezones()}
 
 
-def _parse_date(value: str) -> date:
-    for parse in (date.fromisoformat, lambda v: datetime.strptime(v, "%m/%d/%Y").date()):
+_SLASHED_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+class AmbiguousDate(ValidationError):
+    """A date such as 03/02/2026 that is a real date read day first and month first."""
+
+
+def _parse_date(value: str, order: str = "") -> date:
+    """YYYY-MM-DD always; D/M/YYYY or M/D/YYYY (also with . or -) by the file's date order.
+    Without an order, a date that can be read only one way is read that way, and one that
+    reads as two different days raises AmbiguousDate."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         try:
-            return parse(value)
+            return date.fromisoformat(value)
         except ValueError:
-            continue
-    raise ValidationError(_("Enter the date as YYYY-MM-DD or M/D/YYYY."))
+            raise ValidationError(_("Not a date in the calendar.")) from None
+    found = _SLASHED_DATE.match(value)
+    if found is None:
+        raise ValidationError(_("Enter the date as YYYY-MM-DD, or as day/month/year."))
+    first, second, year = (int(part) for part in found.groups())
+    readings = {}
+    for name, (month, day) in (
+        (DateOrder.MONTH_FIRST, (first, second)),
+        (DateOrder.DAY_FIRST, (second, first)),
+    ):
+        try:
+            readings[name] = date(year, month, day)
+        except ValueError:
+            pass
+    if order:
+        if order in readings:
+            return readings[order]
+        raise ValidationError(
+            _("Not a date when read %(order)s.") % {"order": DateOrder(order).label.lower()}
+        )
+    days = set(readings.values())
+    if len(days) == 1:
+        return days.pop()
+    if days:
+        raise AmbiguousDate(
+            _("Reads two ways (day first or month first): choose the file's date order.")
+        )
+    raise ValidationError(_("Not a date in the calendar."))
 
 
 @dataclass
@@ -369,13 +431,21 @@ class Row:
     errors: list[tuple[str, str]] = field(default_factory=list)
     key: tuple[str, str] | None = None  # the identity: ("external_id", "A-17"), ...
     action: str = ""  # preview: "create", "update", "unchanged"
+    ambiguous_date: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
 
-def _clean_row(number: int, cells: list[str], columns: dict[str, int]) -> Row:
+def _clean_row(
+    number: int,
+    cells: list[str],
+    columns: dict[str, int],
+    *,
+    date_order: str = "",
+    peers: dict[str, Membership] | None = None,
+) -> Row:
     values = {name: (cells[index] if index < len(cells) else "") for name, index in columns.items()}
     row = Row(number=number, values=values)
     cleaned = row.cleaned
@@ -400,7 +470,18 @@ def _clean_row(number: int, cells: list[str], columns: dict[str, int]) -> Row:
                     raise ValidationError(_("Not a time zone; use a name such as America/Chicago."))
                 cleaned[name] = zone
             elif name == "enrolled_on":
-                cleaned[name] = _parse_date(value)
+                try:
+                    cleaned[name] = _parse_date(value, date_order)
+                except AmbiguousDate:
+                    row.ambiguous_date = True
+                    raise
+            elif name == "assigned_peer":
+                peer = (peers or {}).get(value.lower())
+                if peer is None:
+                    raise ValidationError(
+                        _("Not the email of an active peer specialist of this agency.")
+                    )
+                cleaned[name] = peer
             elif name == "language":
                 code = LANGUAGE_WORDS.get(_normalise_header(value))
                 if code is None:
@@ -436,15 +517,35 @@ def _columns(parsed_headers: list[str], mapping: dict[str, str]) -> dict[str, in
     }
 
 
-def check_rows(participant_import: ParticipantImport) -> list[Row]:
-    """Every row of the file, checked (no database access). A row repeating the identity of
-    an earlier row is an error."""
+def active_peers() -> dict[str, Membership]:
+    """The agency's active peer specialists by their email, lower-cased (inside its scope)."""
+    return {
+        membership.user.email.lower(): membership
+        for membership in Membership.objects.filter(
+            role=Role.PEER, is_active=True, user__is_active=True
+        ).select_related("user")
+    }
+
+
+def check_rows(
+    participant_import: ParticipantImport,
+    *,
+    mapping: dict[str, str] | None = None,
+    date_order: str | None = None,
+) -> list[Row]:
+    """Every row of the file, checked (one query, for the peers, when their column is
+    mapped). A row repeating the identity of an earlier row is an error. `mapping` and
+    `date_order` default to the import's own."""
     parsed = parse_csv(participant_import.csv_text, participant_import.delimiter)
-    columns = _columns(parsed.headers, participant_import.mapping)
+    mapping = participant_import.mapping if mapping is None else mapping
+    if date_order is None:
+        date_order = participant_import.date_order
+    columns = _columns(parsed.headers, mapping)
+    peers = active_peers() if "assigned_peer" in columns else {}
     first_row_of: dict[tuple[str, str], int] = {}
     rows = []
     for number, cells in parsed.rows:
-        row = _clean_row(number, cells, columns)
+        row = _clean_row(number, cells, columns, date_order=date_order, peers=peers)
         if row.key is not None:
             earlier = first_row_of.setdefault(row.key, number)
             if earlier != number:
@@ -542,12 +643,22 @@ class _Index:
         return None
 
 
-def _changes(participant: Participant, profile: CulturalProfile | None, row: Row) -> dict:
+def _changes(
+    participant: Participant,
+    profile: CulturalProfile | None,
+    row: Row,
+    default_peer: Membership | None = None,
+) -> dict:
     changes = {
         name: value
         for name, value in row.cleaned.items()
-        if name != "language" and getattr(participant, name) != value
+        if name not in ("language", "assigned_peer") and getattr(participant, name) != value
     }
+    peer = row.cleaned.get("assigned_peer")
+    if peer is None and participant.assigned_peer_id is None:
+        peer = default_peer  # the one choice never takes anyone from their peer
+    if peer is not None and participant.assigned_peer_id != peer.pk:
+        changes["assigned_peer"] = peer
     language = row.cleaned.get("language")
     if language and profile is not None and profile.language != language:
         changes["language"] = language
@@ -557,9 +668,23 @@ def _changes(participant: Participant, profile: CulturalProfile | None, row: Row
 # The steps ---------------------------------------------------------------------------------------
 
 
-def participant_import_create(*, agency: Agency, created_by: User, upload) -> ParticipantImport:
+def participant_import_create(
+    *,
+    agency: Agency,
+    created_by: User,
+    upload,
+    default_peer: Membership | None = None,
+    date_order: str = "",
+) -> ParticipantImport:
     """Check the uploaded file (see the module's rules) and keep it for mapping, with the
-    columns guessed. Raises ImportFileError, storing nothing, when the file cannot be used."""
+    columns guessed, the peer chosen for every row (if any) and the file's date order (if
+    given). Raises ImportFileError, storing nothing, when the file cannot be used."""
+    if default_peer is not None and (
+        default_peer.agency_id != agency.pk
+        or default_peer.role != Role.PEER
+        or not default_peer.is_active
+    ):
+        raise ImportFileError(_("Choose an active peer specialist of this agency."))
     parsed = read_upload(upload)
     participant_import = ParticipantImport.objects.create(
         agency=agency,
@@ -570,6 +695,8 @@ def participant_import_create(*, agency: Agency, created_by: User, upload) -> Pa
         headers=parsed.headers,
         mapping=guess_mapping(parsed.headers),
         total_rows=len(parsed.rows),
+        default_peer=default_peer,
+        date_order=date_order,
     )
     audit_record(
         agency=agency,
@@ -580,20 +707,48 @@ def participant_import_create(*, agency: Agency, created_by: User, upload) -> Pa
     return participant_import
 
 
+def ambiguous_date_rows(rows: list[Row]) -> list[int]:
+    return [row.number for row in rows if row.ambiguous_date]
+
+
+def rows_list(numbers: list[int], shown: int = 10) -> str:
+    """ "2, 5 and 9", or "2, 5, 9 … and 14 more"."""
+    words = [str(n) for n in numbers[:shown]]
+    if len(numbers) > shown:
+        return _("%(rows)s and %(n)d more") % {"rows": ", ".join(words), "n": len(numbers) - shown}
+    if len(words) == 1:
+        return words[0]
+    return _("%(rows)s and %(last)s") % {"rows": ", ".join(words[:-1]), "last": words[-1]}
+
+
+def ambiguous_dates_message(numbers: list[int]) -> str:
+    return _(
+        "Dates such as 03/02/2026 can be read day first or month first (rows %(rows)s). "
+        "Choose the order of the dates in this file; nothing has been imported."
+    ) % {"rows": rows_list(numbers)}
+
+
 def participant_import_set_mapping(
-    *, participant_import: ParticipantImport, mapping: dict[str, str]
+    *, participant_import: ParticipantImport, mapping: dict[str, str], date_order: str = ""
 ) -> None:
-    """Keep the chosen columns (our field -> column name; unmapped fields left out). Only
-    before the import is queued."""
+    """Keep the chosen columns (our field -> column name; unmapped fields left out) and the
+    file's date order. Only before the import is queued. Raises ImportFileError, keeping
+    nothing, when dates read two ways and no date order is given."""
     mapping = {
         name: header
         for name, header in mapping.items()
         if name in FIELDS_BY_NAME and header in participant_import.headers
     }
+    if "enrolled_on" in mapping and not date_order:
+        rows = check_rows(participant_import, mapping=mapping, date_order="")
+        ambiguous = ambiguous_date_rows(rows)
+        if ambiguous:
+            raise ImportFileError(ambiguous_dates_message(ambiguous))
     ParticipantImport.objects.filter(
         pk=participant_import.pk, status__in=[ImportStatus.UPLOADED, ImportStatus.MAPPED]
-    ).update(mapping=mapping, status=ImportStatus.MAPPED)
+    ).update(mapping=mapping, date_order=date_order, status=ImportStatus.MAPPED)
     participant_import.mapping = mapping
+    participant_import.date_order = date_order
     participant_import.status = ImportStatus.MAPPED
 
 
@@ -619,7 +774,8 @@ def participant_import_preview(*, participant_import: ParticipantImport) -> Prev
                 row.action = "create"
             else:
                 profile = index.language.get(participant.pk)
-                row.action = "update" if _changes(participant, profile, row) else "unchanged"
+                changes = _changes(participant, profile, row, participant_import.default_peer)
+                row.action = "update" if changes else "unchanged"
     invalid = sum(1 for row in rows if not row.ok)
     return Preview(
         rows=shown,
@@ -682,7 +838,9 @@ def participant_import_run(*, import_id: int) -> str:
     if not _claim(import_id):
         return ""
     try:
-        return _run(ParticipantImport.objects.select_related("agency").get(pk=import_id))
+        return _run(
+            ParticipantImport.objects.select_related("agency", "default_peer").get(pk=import_id)
+        )
     except Exception as error:
         logger.error("Participant import %s failed (%s)", import_id, type(error).__name__)
         ParticipantImport.objects.filter(pk=import_id).update(
@@ -695,6 +853,19 @@ def _run(participant_import: ParticipantImport) -> str:
     agency = participant_import.agency
     actor = participant_import.created_by
     rows = check_rows(participant_import)
+    ambiguous = ambiguous_date_rows(rows)
+    if ambiguous:  # the mapping step refuses these; a file changed behind it stops here
+        ParticipantImport.objects.filter(pk=participant_import.pk).update(
+            status=ImportStatus.FAILED,
+            csv_text="",
+            finished_at=timezone.now(),
+            row_errors=[
+                {"row": n, "field": "enrolled_on", "message": ambiguous_dates_message([n])}
+                for n in ambiguous[:MAX_ROW_ERRORS]
+            ],
+        )
+        return ImportStatus.FAILED
+    default_peer = participant_import.default_peer
     today = agency.today()
     index = _Index()
     counts = {
@@ -712,7 +883,14 @@ def _run(participant_import: ParticipantImport) -> str:
             index.load(batch)
             for row in batch:
                 if row.ok:
-                    outcome = _import_row(row, index, agency=agency, actor=actor, today=today)
+                    outcome = _import_row(
+                        row,
+                        index,
+                        agency=agency,
+                        actor=actor,
+                        today=today,
+                        default_peer=default_peer,
+                    )
                 else:
                     outcome = "error"
                 counts[f"{outcome}_count"] += 1
@@ -731,13 +909,15 @@ def _run(participant_import: ParticipantImport) -> str:
     return ImportStatus.DONE
 
 
-def _import_row(row: Row, index: _Index, *, agency, actor, today) -> str:
+def _import_row(row: Row, index: _Index, *, agency, actor, today, default_peer=None) -> str:
     """Create or update the row's participant. Returns "created", "updated" or "skipped"
     (or "error" when the database refuses it, e.g. a record number taken meanwhile)."""
     participant = index.match(row)
     if participant is None:
         fields = {name: value for name, value in row.cleaned.items() if name != "language"}
         fields.setdefault("enrolled_on", today)
+        if default_peer is not None:
+            fields.setdefault("assigned_peer", default_peer)
         try:
             participant = participant_create(
                 agency=agency,

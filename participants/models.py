@@ -1,5 +1,7 @@
 """The people an agency serves, recorded the way they want to be known."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -289,6 +291,11 @@ class BoundaryTemplate(TenantModel):
         _("what peer support does not cover"), max_length=LONG_TEXT
     )
     confidentiality_limits = models.TextField(_("limits of confidentiality"), max_length=LONG_TEXT)
+    # The fields above are written in `language` (the agency's default when published);
+    # `translations` holds the same fields in other languages: {"es": {field: text}}. A field
+    # missing from a translation is read in `language` (see `in_language`).
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")
+    translations = models.JSONField(default=dict, blank=True)
     published_at = models.DateTimeField(default=timezone.now)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -302,6 +309,41 @@ class BoundaryTemplate(TenantModel):
 
     def __str__(self):
         return f"Boundaries agreement v{self.version}"
+
+    def in_language(self, language: str) -> "BoundaryText":
+        """The agreement's texts for a reader of `language`: its translation where one was
+        written, else the text as published. Each field says which language it is in."""
+        written = {} if language == self.language else self.translations.get(language, {})
+        texts, languages = {}, {}
+        for name in BOUNDARY_TEXT_FIELDS:
+            if written.get(name):
+                texts[name], languages[name] = written[name], language
+            else:
+                texts[name], languages[name] = getattr(self, name), self.language
+        return BoundaryText(version=self.version, lang=languages, **texts)
+
+
+BOUNDARY_TEXT_FIELDS = (
+    "staff_contact_hours",
+    "response_time",
+    "peer_support_covers",
+    "peer_support_does_not_cover",
+    "confidentiality_limits",
+)
+
+
+@dataclass(frozen=True)
+class BoundaryText:
+    """A boundaries agreement's texts in one reader's language; `lang[field]` is the language
+    each is actually in (a missing translation falls back to the published text)."""
+
+    version: int
+    staff_contact_hours: str
+    response_time: str
+    peer_support_covers: str
+    peer_support_does_not_cover: str
+    confidentiality_limits: str
+    lang: dict
 
 
 class BoundaryAgreement(TenantModel):
@@ -408,6 +450,13 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", _("Stopped by an error")
 
 
+class DateOrder(models.TextChoices):
+    """How the file writes dates such as 03/02/2026 (YYYY-MM-DD is always read as such)."""
+
+    DAY_FIRST = "dmy", _("Day first (31/12/2026)")
+    MONTH_FIRST = "mdy", _("Month first (12/31/2026)")
+
+
 class ParticipantImport(TenantModel):
     """One CSV file being imported into the agency's participants (participants/imports.py).
     The file's text is kept only until the import finishes; counts and row errors (row number,
@@ -432,6 +481,17 @@ class ParticipantImport(TenantModel):
     skipped_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     row_errors = models.JSONField(default=list, blank=True)
+    date_order = models.CharField(
+        _("dates in this file"), max_length=3, choices=DateOrder.choices, blank=True
+    )
+    default_peer = models.ForeignKey(
+        "agencies.Membership",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("peer specialist for every row"),
+    )
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

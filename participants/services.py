@@ -315,15 +315,27 @@ def disclosure_record(*, participant: Participant, recorded_by: User, data: dict
 
 
 def boundary_template_publish(
-    *, agency: Agency, published_by: User, data: dict
+    *, agency: Agency, published_by: User, data: dict, translations: dict | None = None
 ) -> BoundaryTemplate:
-    """Publish the next version of the agency's boundaries agreement. Earlier versions stay as
-    they were; participants are asked to acknowledge the new one."""
+    """Publish the next version of the agency's boundaries agreement, written in the agency's
+    default language, with its `translations` ({"es": {field: text}}; empty languages left
+    out). Earlier versions stay as they were; participants are asked to acknowledge the new
+    one."""
+    translations = {
+        code: texts
+        for code, texts in (translations or {}).items()
+        if texts and code != agency.default_language
+    }
     latest = (
         BoundaryTemplate.objects.order_by("-version").values_list("version", flat=True).first() or 0
     )
     template = BoundaryTemplate(
-        agency=agency, version=latest + 1, published_by=published_by, **data
+        agency=agency,
+        version=latest + 1,
+        published_by=published_by,
+        language=agency.default_language,
+        translations=translations,
+        **data,
     )
     try:
         with transaction.atomic():

@@ -7,6 +7,7 @@ consent) are looked up through that participant."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -22,6 +23,7 @@ from participants import selectors, services
 from participants.audit_sentences import audit_line
 from participants.forms import (
     BoundaryTemplateForm,
+    BoundaryTranslationForm,
     CaseloadFilterForm,
     ChannelConsentForm,
     ContactForm,
@@ -472,10 +474,30 @@ def boundary_templates(request, agency_slug):
     form = BoundaryTemplateForm(
         request.POST or None, instance=None, initial=_template_initial(current)
     )
-    if request.method == "POST" and form.is_valid():
+    # The agreement in each other language the agency serves, optional box by box.
+    names = dict(settings.LANGUAGES)
+    translation_forms = [
+        (
+            code,
+            names[code],
+            BoundaryTranslationForm(
+                request.POST or None,
+                prefix=f"in-{code}",
+                initial=(current.translations.get(code, {}) if current else {}),
+            ),
+        )
+        for code, _name in settings.LANGUAGES
+        if code != request.agency.default_language
+    ]
+    valid = request.method == "POST" and form.is_valid()
+    valid = valid and all(f.is_valid() for _code, _name, f in translation_forms)
+    if valid:
         try:
             template = services.boundary_template_publish(
-                agency=request.agency, published_by=request.user, data=form.cleaned_data
+                agency=request.agency,
+                published_by=request.user,
+                data=form.cleaned_data,
+                translations={code: f.texts() for code, _name, f in translation_forms},
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -487,10 +509,12 @@ def boundary_templates(request, agency_slug):
         "participants/boundary_templates.html",
         {
             "form": form,
+            "translation_forms": translation_forms,
+            "written_in": names.get(request.agency.default_language, ""),
             "current": current,
             "versions": BoundaryTemplate.objects.all()[:20],
         },
-        status=_status(form),
+        status=400 if request.method == "POST" else 200,
     )
 
 

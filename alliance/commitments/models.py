@@ -38,6 +38,9 @@ class Commitment(TenantModel):
     )
     what = models.CharField(_("what"), max_length=300)
     due_at = models.DateTimeField(_("due"))
+    # When the promise was made, as staff told it (may be before it was recorded); null for
+    # commitments recorded before this field existed (then: created_at).
+    made_at = models.DateTimeField(_("promised at"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     status = models.CharField(
         max_length=10, choices=CommitmentStatus.choices, default=CommitmentStatus.OPEN

@@ -83,6 +83,14 @@ def _cancel_messages(commitment: Commitment) -> None:
         deliveries_cancel(kind=kind, subject_id=commitment.pk, subject_version=commitment.version)
 
 
+class AfterTheFact:
+    """What already became of a commitment recorded after the fact (`commitment_create`)."""
+
+    KEPT_ON_TIME = "kept_on_time"
+    KEPT_LATE = "kept_late"
+    MISSED = "missed"
+
+
 @transaction.atomic
 def commitment_create(
     *,
@@ -92,7 +100,15 @@ def commitment_create(
     what: str,
     due_at: datetime,
     created_by: User,
+    made_at: datetime | None = None,
+    already: str = "",
 ) -> Commitment:
+    """Record a promise. `made_at` is when it was made (default now; earlier for a promise
+    recorded after the fact). `already` (an AfterTheFact value) records one whose outcome is
+    already known: it is closed at once with that outcome, and only a kept staff promise
+    keeps its follow-through question (as when staff mark it kept); no reminders are sent
+    for a time already past (decision 177)."""
+    now = timezone.now()
     commitment = Commitment.objects.create(
         agency=participant.agency,
         participant=participant,
@@ -100,6 +116,7 @@ def commitment_create(
         staff=staff if promised_by == ProposedBy.STAFF else (staff or participant.assigned_peer),
         what=what.strip(),
         due_at=due_at,
+        made_at=made_at or now,
         created_by=created_by,
     )
     CommitmentEvent.objects.create(
@@ -107,15 +124,38 @@ def commitment_create(
         commitment=commitment,
         kind=CommitmentEventKind.CREATED,
         by=created_by,
+        at=made_at or now,
         new_due_at=due_at,
     )
-    _schedule_messages(commitment)
+    if already != AfterTheFact.MISSED:
+        _schedule_messages(commitment)
     audit_record(
         agency=participant.agency,
         actor=created_by,
         action="commitment.created",
         target=commitment,
     )
+    if already:
+        outcome = (
+            CommitmentStatus.MISSED if already == AfterTheFact.MISSED else CommitmentStatus.KEPT
+        )
+        Commitment.objects.filter(pk=commitment.pk).update(
+            status=outcome,
+            closed_at=now,
+            kept_on_time=None
+            if outcome == CommitmentStatus.MISSED
+            else already == AfterTheFact.KEPT_ON_TIME,
+        )
+        commitment.refresh_from_db()
+        CommitmentEvent.objects.create(
+            agency=commitment.agency, commitment=commitment, kind=outcome, by=created_by, at=now
+        )
+        audit_record(
+            agency=commitment.agency,
+            actor=created_by,
+            action=f"commitment.{outcome}",
+            target=commitment,
+        )
     return commitment
 
 

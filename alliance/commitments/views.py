@@ -33,8 +33,13 @@ def participant_commitments(request, agency_slug, participant):
             what=form.cleaned_data["what"],
             due_at=form.cleaned_data["due_at"],
             created_by=request.user,
+            made_at=form.cleaned_data["made_at"],
+            already=form.cleaned_data["already"],
         )
-        messages.success(request, _("Commitment recorded. Reminders are on their way."))
+        if form.cleaned_data["already"]:
+            messages.success(request, _("Commitment recorded, with what became of it."))
+        else:
+            messages.success(request, _("Commitment recorded. Reminders are on their way."))
         return redirect(
             "participant_commitments",
             agency_slug=request.agency.slug,

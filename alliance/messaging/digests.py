@@ -34,6 +34,27 @@ def digests_send_due(now: datetime) -> int:
     return sent
 
 
+def _digest_send(items, user) -> bool:
+    """Email one member's digest; False when the mail server refused it."""
+    lines = []
+    for row in items:
+        renderer = _RENDERERS.get(row.kind)
+        message = renderer(row) if renderer else None
+        if message is not None:
+            lines.append(f"- {message.text}")
+    if lines and user.is_active:
+        try:
+            send_mail(_("Your Rapport digest"), "\n".join(lines), None, [user.email])
+        except OSError as error:
+            log.warning(
+                "digest for membership %s not sent (%s)",
+                items[0].membership_id,
+                type(error).__name__,
+            )
+            return False
+    return True
+
+
 def _agency_digests(agency, now) -> int:
     with transaction.atomic():
         rows = list(
@@ -48,23 +69,11 @@ def _agency_digests(agency, now) -> int:
         for row in rows:
             by_member.setdefault(row.membership_id, []).append(row)
         for items in by_member.values():
-            lines = []
-            for row in items:
-                renderer = _RENDERERS.get(row.kind)
-                message = renderer(row) if renderer else None
-                if message is not None:
-                    lines.append(f"- {message.text}")
             user = items[0].membership.user
-            if lines and user.is_active:
-                try:
-                    send_mail(_("Your Rapport digest"), "\n".join(lines), None, [user.email])
-                except OSError as error:  # the mail server refused: kept for the next digest
-                    log.warning(
-                        "digest for membership %s not sent (%s)",
-                        items[0].membership_id,
-                        type(error).__name__,
-                    )
-                    continue
+            # In the language the staff member chose in their profile, else the agency's.
+            with translation.override(user.language or agency.default_language):
+                if not _digest_send(items, user):
+                    continue  # the mail server refused: kept for the next digest
             Delivery.objects.filter(pk__in=[row.pk for row in items]).update(
                 status=DeliveryStatus.SENT, sent_at=timezone.now(), attempts=1
             )

@@ -462,7 +462,8 @@ class _Batch:
         membership = row.membership
         if not membership.is_active or not membership.user.is_active:
             return self._skip(row, "staff_inactive"), ""
-        return membership.user.email, row.agency.default_language
+        # The language the staff member chose in their profile, else the agency's.
+        return membership.user.email, membership.user.language or row.agency.default_language
 
     def _participant_checks(self, row: Delivery) -> tuple[str | None, str]:
         """Consent, address, status, quiet hours, observances and the weekly maximum."""

@@ -22,8 +22,10 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from agencies.models import AuditEvent, Membership, Role
+from alliance.checkins.models import CheckInResponse
+from alliance.commitments.models import Commitment, CommitmentStatus
 from alliance.messaging.models import Delivery, DeliveryKind, DeliveryStatus
-from participants.models import Participant, PortalLink
+from participants.models import Participant, PortalLink, ProposedBy
 from participants.panels import participant_panel
 from participants.selectors import portal_link_active
 from participants.services import PARTICIPANT_LINK_ACTOR
@@ -113,3 +115,93 @@ def portal_link_panel(participant) -> PortalLinkFigures:
         kind=DeliveryKind.PORTAL_LINK, participant=participant, status__in=WAITING
     ).exists()
     return PortalLinkFigures(link=portal_link_active(participant), on_its_way=waiting)
+
+
+# The relationship, as the participant sees it ---------------------------------------------------
+
+COMMITMENT_LIMIT = 100
+CHECKIN_LIMIT = 52
+
+
+class Outcome:
+    """What became of a promise staff made to the participant, in the portal's words."""
+
+    UPCOMING = "upcoming"
+    NOT_MARKED = "not_marked"  # due time passed, not yet marked kept or missed
+    KEPT_ON_TIME = "kept_on_time"
+    KEPT_LATE = "kept_late"
+    RENEGOTIATED = "renegotiated"  # moved to a new time, then kept
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+    ORDER = (UPCOMING, NOT_MARKED, KEPT_ON_TIME, KEPT_LATE, RENEGOTIATED, MISSED, CANCELLED)
+
+
+@dataclass(frozen=True)
+class PromiseLine:
+    what: str
+    due_at: datetime
+    outcome: str  # one of Outcome
+    closed_at: datetime | None
+    participant_says_kept: bool | None
+
+
+def outcome_of(commitment: Commitment, now: datetime) -> str:
+    """Kept on time, kept late, renegotiated (moved to a new time, then kept), missed,
+    cancelled; or, while open, upcoming or not marked yet. The same four closed outcomes the
+    consistency figures count, each promise in exactly one."""
+    if commitment.status == CommitmentStatus.OPEN:
+        return Outcome.UPCOMING if commitment.due_at >= now else Outcome.NOT_MARKED
+    if commitment.status == CommitmentStatus.MISSED:
+        return Outcome.MISSED
+    if commitment.status == CommitmentStatus.CANCELLED:
+        return Outcome.CANCELLED
+    if commitment.renegotiated:
+        return Outcome.RENEGOTIATED
+    return Outcome.KEPT_ON_TIME if commitment.kept_on_time is not False else Outcome.KEPT_LATE
+
+
+def promises_to(
+    participant: Participant, *, now: datetime | None = None, limit: int | None = COMMITMENT_LIMIT
+) -> list[PromiseLine]:
+    """The promises staff made to the participant: the upcoming ones first (soonest due
+    first), then the rest, most recently due first; at most `limit`. One query."""
+    now = now or timezone.now()
+    commitments = Commitment.objects.filter(
+        participant=participant, promised_by=ProposedBy.STAFF
+    ).order_by("-due_at", "-id")[:limit]
+    lines = [
+        PromiseLine(
+            what=c.what,
+            due_at=c.due_at,
+            outcome=outcome_of(c, now),
+            closed_at=c.closed_at,
+            participant_says_kept=c.participant_says_kept,
+        )
+        for c in commitments
+    ]
+    upcoming = sorted(
+        (line for line in lines if line.outcome == Outcome.UPCOMING), key=lambda x: x.due_at
+    )
+    return upcoming + [line for line in lines if line.outcome != Outcome.UPCOMING]
+
+
+def outcome_counts(lines: list[PromiseLine]) -> list[tuple[str, int]]:
+    """(outcome, how many) for each outcome that occurs, in Outcome.ORDER."""
+    counts = {outcome: 0 for outcome in Outcome.ORDER}
+    for line in lines:
+        counts[line.outcome] += 1
+    return [(outcome, n) for outcome, n in counts.items() if n]
+
+
+def checkin_history(
+    participant: Participant, *, limit: int | None = CHECKIN_LIMIT
+) -> list[tuple[datetime, float | None]]:
+    """The participant's own check-ins, oldest first (the latest `limit`): when, and the
+    total as a percent of the highest possible. One query."""
+    rows = list(
+        CheckInResponse.objects.filter(participant=participant)
+        .order_by("-submitted_at", "-id")
+        .values_list("submitted_at", "percent")[:limit]
+    )
+    return rows[::-1]

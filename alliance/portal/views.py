@@ -30,9 +30,9 @@ from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -41,12 +41,13 @@ from agencies import selectors as agency_selectors
 from agencies.models import Agency, Role
 from agencies.tenancy import agency_scope, find_by_token
 from agencies.tokens import token_hash
+from alliance.checkins import charts
 from alliance.goals import services as goal_services
 from alliance.goals.forms import PortalAgreeForm, PortalGoalForm, StepToggleForm
 from alliance.goals.models import GoalStep, RecoveryGoal
 from alliance.portal import messages as portal_messages
 from alliance.portal import selectors as portal_selectors
-from alliance.portal.selectors import Who
+from alliance.portal.selectors import Outcome, Who
 from participants import selectors, services
 from participants.forms import WEEKDAYS, ChannelConsentForm, CulturalProfileForm
 from participants.models import (
@@ -56,6 +57,7 @@ from participants.models import (
     ContactKind,
     CulturalProfile,
     Disclosure,
+    DisclosureConsent,
     Participant,
     PortalLink,
 )
@@ -213,6 +215,7 @@ def portal_home(request, portal: Portal):
             "weekday_labels": _weekday_labels(portal.profile),
             "channel_labels": _channel_labels(portal.profile),
             "boundary_template": template,
+            "boundary_text": template.in_language(portal.profile.language) if template else None,
             "boundary_agreement": agreement,
             "terms_digest": _terms_digest(agreement),
             "goals": goal_services.goals_of(portal.participant),
@@ -221,11 +224,67 @@ def portal_home(request, portal: Portal):
                 portal.participant.assigned_peer_id, portal.profile.language
             ),
             "disclosures": _disclosures_of(portal.participant),
+            **_relationship(portal.participant),
             "access": _access_lines(portal_selectors.record_access(portal.participant)),
             "access_days": portal_selectors.ACCESS_DAYS,
             "access_limit": portal_selectors.ACCESS_LIMIT,
         },
     )
+
+
+# The relationship: promises made to the participant, and their check-ins ------------------------
+
+OUTCOME_WORDS = {  # each of one promise ("compromiso" in Spanish)
+    Outcome.UPCOMING: pgettext_lazy("promise outcome", "Upcoming"),
+    Outcome.NOT_MARKED: pgettext_lazy("promise outcome", "Due time passed, not marked yet"),
+    Outcome.KEPT_ON_TIME: pgettext_lazy("promise outcome", "Kept on time"),
+    Outcome.KEPT_LATE: pgettext_lazy("promise outcome", "Kept late"),
+    Outcome.RENEGOTIATED: pgettext_lazy("promise outcome", "Moved to a new time, then kept"),
+    Outcome.MISSED: pgettext_lazy("promise outcome", "Missed"),
+    Outcome.CANCELLED: pgettext_lazy("promise outcome", "Cancelled"),
+}
+
+
+def _checkin_chart(history):
+    scored = [percent for _when, percent in history if percent is not None]
+    if scored:
+        desc = _(
+            "Your check-ins from %(first)s to %(last)s. The latest was %(latest)s%%; the "
+            "lowest %(lowest)s%% and the highest %(highest)s%%."
+        ) % {
+            "first": formats.date_format(timezone.localtime(history[0][0]), "DATE_FORMAT"),
+            "last": formats.date_format(timezone.localtime(history[-1][0]), "DATE_FORMAT"),
+            "latest": formats.number_format(scored[-1], decimal_pos=0),
+            "lowest": formats.number_format(min(scored), decimal_pos=0),
+            "highest": formats.number_format(max(scored), decimal_pos=0),
+        }
+    else:
+        desc = _("No check-ins with answers yet.")
+    # Drawn at about the width of a phone, so its labels read at their own size there.
+    return charts.line_chart(
+        history,
+        chart_id="portal-checkins",
+        title=_("How our work together felt to you, check-in by check-in"),
+        desc=desc,
+        width=360,
+        height=200,
+    )
+
+
+def _relationship(participant: Participant) -> dict:
+    promises = portal_selectors.promises_to(participant)
+    history = portal_selectors.checkin_history(participant)
+    return {
+        "promises": [
+            {"line": line, "outcome_words": OUTCOME_WORDS[line.outcome]} for line in promises
+        ],
+        "promise_counts": [
+            (OUTCOME_WORDS[outcome], n) for outcome, n in portal_selectors.outcome_counts(promises)
+        ],
+        "checkins": history,
+        "checkins_recent": history[::-1][:5],
+        "checkin_chart": _checkin_chart(history) if history else None,
+    }
 
 
 # "Who has seen my record", in plain words (alliance/portal/selectors.py) ----------------------
@@ -534,15 +593,16 @@ def _record(portal: Portal) -> dict:
             {
                 "version": agreement.template.version,
                 "published_at": _iso(agreement.template.published_at),
-                "when_staff_can_be_reached": agreement.template.staff_contact_hours,
-                "how_soon_we_answer": agreement.template.response_time,
-                "what_peer_support_covers": agreement.template.peer_support_covers,
-                "what_peer_support_does_not_cover": agreement.template.peer_support_does_not_cover,
-                "limits_of_confidentiality": agreement.template.confidentiality_limits,
+                "when_staff_can_be_reached": text.staff_contact_hours,
+                "how_soon_we_answer": text.response_time,
+                "what_peer_support_covers": text.peer_support_covers,
+                "what_peer_support_does_not_cover": text.peer_support_does_not_cover,
+                "limits_of_confidentiality": text.confidentiality_limits,
                 "personal_terms": agreement.personal_terms,
                 "acknowledged_at": _iso(agreement.acknowledged_at),
             }
             for agreement in agreements
+            for text in [agreement.template.in_language(profile.language)]
         ],
         "goals": [_goal_record(goal) for goal in goal_services.goals_of(participant)],
         "disclosures": [
@@ -555,6 +615,34 @@ def _record(portal: Portal) -> dict:
                 "consent_signed_on": disclosure.consent.signed_on.isoformat(),
             }
             for disclosure in _disclosures_of(participant)
+        ],
+        "disclosure_consents": [
+            {
+                "to_whom": consent.recipient,
+                "who_may_disclose": consent.disclosing_party,
+                "what_information": consent.information,
+                "for_what_purpose": consent.purpose,
+                "signed_on": consent.signed_on.isoformat(),
+                "signed_by": consent.signed_by,
+                "expires_on": consent.expires_on.isoformat() if consent.expires_on else None,
+                "or_expires_upon": consent.expiry_event,
+                "revoked_at": _iso(consent.revoked_at),
+            }
+            for consent in DisclosureConsent.objects.filter(participant=participant)
+        ],
+        "commitments_made_to_you": [
+            {
+                "what": line.what,
+                "due": _iso(line.due_at),
+                "outcome": str(OUTCOME_WORDS[line.outcome]),
+                "closed_at": _iso(line.closed_at),
+                "you_said_it_happened": line.participant_says_kept,
+            }
+            for line in portal_selectors.promises_to(participant, limit=None)
+        ],
+        "checkins": [
+            {"date": _iso(when), "percent_of_highest": percent}
+            for when, percent in portal_selectors.checkin_history(participant, limit=None)
         ],
         "contact_log": [
             {

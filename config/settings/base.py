@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "agencies.middleware.StaffLanguageMiddleware",
     "agencies.middleware.PrivateResponseMiddleware",
     "agencies.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -293,3 +293,105 @@ def test_the_supervisor_home_names_each_consistency_section_once(agency_a, super
     assert len(headings) == len(set(headings)), headings
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), sorted(ids)
+
+
+# Recording a promise after the fact (FOUND-IN-USE, issue 14) ---------------------------------
+
+
+def local(moment) -> str:
+    return moment.astimezone(NEW_YORK).strftime("%Y-%m-%dT%H:%M")
+
+
+def record(client, participant, **fields):
+    data = {"what": "Call about the housing form", "promised_by": "staff", **fields}
+    return client.post(commitments_page(participant), data)
+
+
+def stored_commitments(participant) -> list[Commitment]:
+    with agency_scope(participant.agency_id):
+        return list(Commitment.objects.filter(participant=participant).order_by("id"))
+
+
+def test_a_promise_made_this_morning_is_recorded_with_its_real_time(peer_a, participant):
+    client = client_for(peer_a.user)
+    now = timezone.now()
+    made = now - timedelta(hours=3)
+    response = record(
+        client, participant, made_at=local(made), due_at=local(now + timedelta(days=1))
+    )
+    assert response.status_code == 302
+    [commitment] = stored_commitments(participant)
+    assert commitment.status == "open"
+    assert abs((commitment.made_at - made).total_seconds()) < 60
+    with agency_scope(participant.agency_id):
+        [made_event] = CommitmentEvent.objects.filter(commitment=commitment, kind="created")
+    assert abs((made_event.at - made).total_seconds()) < 60
+
+
+@pytest.mark.parametrize(
+    "already, status, on_time",
+    [("kept_on_time", "kept", True), ("kept_late", "kept", False), ("missed", "missed", None)],
+)
+def test_a_promise_already_due_is_recorded_with_what_became_of_it(
+    peer_a, participant, already, status, on_time
+):
+    client = client_for(peer_a.user)
+    now = timezone.now()
+    response = record(
+        client,
+        participant,
+        made_at=local(now - timedelta(hours=5)),
+        due_at=local(now - timedelta(hours=2)),
+        already=already,
+    )
+    assert response.status_code == 302
+    [commitment] = stored_commitments(participant)
+    assert (commitment.status, commitment.kept_on_time) == (status, on_time)
+    page = client.get(commitments_page(participant)).content.decode()
+    assert "Call about the housing form" in page
+    # No reminder for a time already past.
+    with agency_scope(participant.agency_id):
+        from alliance.messaging.models import Delivery
+
+        assert not Delivery.objects.filter(
+            kind=DeliveryKind.COMMITMENT_REMINDER, subject_id=commitment.pk
+        ).exists()
+
+
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"due_at": -1}, "due_at", "This time has passed."),
+        ({"made_at": 2, "due_at": 3}, "made_at", "A promise cannot be made in the future."),
+        ({"made_at": -24 * 31, "due_at": 3}, "made_at", "Record promises within 30 days"),
+        ({"made_at": -2, "due_at": -3, "already": "kept_on_time"}, "due_at", "before the promise"),
+        ({"due_at": 3, "already": "missed"}, "already", "cannot be late or missed before"),
+        ({"due_at": 3, "already": "kept_late"}, "already", "cannot be late or missed before"),
+    ],
+)
+def test_times_that_cannot_be_true_are_refused_and_nothing_is_stored(
+    peer_a, participant, fields, field, message
+):
+    now = timezone.now()
+    data = {
+        name: (local(now + timedelta(hours=value)) if name in ("due_at", "made_at") else value)
+        for name, value in fields.items()
+    }
+    response = record(client_for(peer_a.user), participant, **data)
+    assert response.status_code == 400
+    assert message in " ".join(response.context["form"].errors[field])
+    assert stored_commitments(participant) == []
+
+
+def test_a_promise_kept_early_after_the_fact_counts_as_on_time(peer_a, participant):
+    now = timezone.now()
+    response = record(
+        client_for(peer_a.user),
+        participant,
+        made_at=local(now - timedelta(hours=1)),
+        due_at=local(now + timedelta(days=2)),
+        already="kept_on_time",
+    )
+    assert response.status_code == 302
+    [commitment] = stored_commitments(participant)
+    assert (commitment.status, commitment.kept_on_time) == ("kept", True)

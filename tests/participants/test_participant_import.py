@@ -93,8 +93,18 @@ def test_supervisor_uploads_maps_previews_runs_and_sees_the_result(
         "time_zone": "Time Zone",
         "enrolled_on": "Enrolment Date",
         "language": "Language",
+        "date_order": "",
     }
+    # The sample has 03/02/2026: which day it is depends on the file's date order.
     response = client.post(f"{base(agency_a)}{participant_import.pk}/mapping/", form.initial)
+    assert response.status_code == 400
+    assert response.context["form"].errors["date_order"] == [
+        "Dates such as 03/02/2026 can be read day first or month first (rows 3). "
+        "Choose the order of the dates in this file; nothing has been imported."
+    ]
+    response = client.post(
+        f"{base(agency_a)}{participant_import.pk}/mapping/", {**form.initial, "date_order": "mdy"}
+    )
     assert response["Location"] == f"{base(agency_a)}{participant_import.pk}/preview/"
 
     response = client.get(response["Location"])
@@ -191,7 +201,7 @@ def test_preview_shows_each_rows_errors_and_the_totals(admin_a_client, agency_a)
     errors = {row["number"]: row["errors"] for row in response.context["rows"]}
     assert errors[2] == []
     assert errors[3] == [("Mobile phone", "This is not a valid phone number.")]
-    assert errors[4] == [("Enrolment date", "Enter the date as YYYY-MM-DD or M/D/YYYY.")]
+    assert errors[4] == [("Enrolment date", "Not a date in the calendar.")]
     assert errors[5] == [("Preferred name", "Enter the name this person wants to be called.")]
     assert errors[6] == [
         (
@@ -251,15 +261,15 @@ def test_mapping_needs_a_name_and_an_identity_and_distinct_columns(admin_a_clien
 @pytest.mark.django_db
 def test_running_the_same_file_again_creates_no_duplicates(agency_a):
     text = SAMPLE.read_text()
-    first = imported(text, agency_a)
+    first = imported(text, agency_a, date_order="mdy")
     assert first.created_count == 6
-    again = imported(text, agency_a)
+    again = imported(text, agency_a, date_order="mdy")
     assert (again.created_count, again.updated_count, again.skipped_count) == (0, 0, 6)
     # A changed row updates its participant; an empty cell changes nothing.
     changed = text.replace("HR-1002,Benji,Benjamin Sample", "HR-1002,Ben,").replace(
         ",Fern,,,,(202) 555-0106,America/Denver,4/15/2026,en", ",Fern,,,,(202) 555-0106,,,es"
     )
-    third = imported(changed, agency_a)
+    third = imported(changed, agency_a, date_order="mdy")
     assert (third.created_count, third.updated_count, third.skipped_count) == (0, 2, 4)
     with agency_scope(agency_a):
         assert Participant.objects.count() == 6
@@ -443,3 +453,145 @@ def test_a_real_worker_runs_the_import(celery_worker_queue):
     assert (done.created_count, done.processed_rows) == (120, 120)
     with agency_scope(agency):
         assert Participant.objects.count() == 120
+
+
+# Peer specialists and date order (issue 14, point 9) ----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_peers_come_from_a_column_or_one_choice_and_are_checked_against_the_agency(
+    agency_a, agency_b, peer_a, supervisor_a
+):
+    other_peer = make_member(agency_a)
+    left = make_member(agency_a, is_active=False)
+    elsewhere = make_member(agency_b)
+    kept = make_participant(agency_a, external_id="R-9", preferred_name="Kept", peer=other_peer)
+    text = "Record number,Preferred name,Peer\n" + (
+        f"R-1,Ana,{peer_a.user.email.upper()}\n"  # the column: any case
+        "R-2,Bo,\n"  # empty: the one choice
+        f"R-3,Cy,{elsewhere.user.email}\n"  # another agency's peer
+        f"R-4,Di,{left.user.email}\n"  # no longer active
+        f"R-5,Ed,{supervisor_a.user.email}\n"  # not a peer
+        "R-9,Kept,\n"  # already has a peer: the one choice does not take them
+    )
+    done = imported(text, agency_a, default_peer=other_peer)
+    assert (done.created_count, done.skipped_count, done.error_count) == (2, 1, 3)
+    message = "Not the email of an active peer specialist of this agency."
+    assert {(e["row"], e["field"], e["message"]) for e in done.row_errors} == {
+        (4, "assigned_peer", message),
+        (5, "assigned_peer", message),
+        (6, "assigned_peer", message),
+    }
+    assert elsewhere.user.email not in str(done.row_errors)
+    with agency_scope(agency_a):
+        peers = dict(Participant.objects.values_list("external_id", "assigned_peer"))
+    assert peers == {"R-1": peer_a.pk, "R-2": other_peer.pk, "R-9": kept.assigned_peer_id}
+
+    # A column naming another peer does reassign: it is the file's explicit choice.
+    done = imported(
+        "Record number,Preferred name,Peer\n" + f"R-9,Kept,{peer_a.user.email}\n", agency_a
+    )
+    assert done.updated_count == 1
+    with agency_scope(agency_a):
+        assert Participant.objects.get(external_id="R-9").assigned_peer_id == peer_a.pk
+
+
+@pytest.mark.django_db
+def test_the_upload_form_offers_only_this_agencys_active_peers(
+    supervisor_a_client, agency_a, agency_b, peer_a
+):
+    elsewhere = make_member(agency_b)
+    page = supervisor_a_client.get(base(agency_a)).content.decode()
+    assert f'<option value="{peer_a.pk}">' in page
+    assert f'<option value="{elsewhere.pk}">' not in page
+    response = supervisor_a_client.post(
+        base(agency_a), {"file": csv_file("Name,Email\nDee,d@example.org\n"), "peer": elsewhere.pk}
+    )
+    assert response.status_code == 400
+    response = supervisor_a_client.post(
+        base(agency_a),
+        {
+            "file": csv_file("Name,Email\nDee,d@example.org\n"),
+            "peer": peer_a.pk,
+            "date_order": "dmy",
+        },
+    )
+    assert response.status_code == 302
+    with agency_scope(agency_a):
+        participant_import = ParticipantImport.objects.get()
+    assert (participant_import.default_peer_id, participant_import.date_order) == (peer_a.pk, "dmy")
+    preview = supervisor_a_client.post(
+        response["Location"], {"preferred_name": "Name", "email": "Email", "date_order": "dmy"}
+    )
+    page = supervisor_a_client.get(preview["Location"]).content.decode()
+    assert "Peer specialist for every row" in page and "Day first (31/12/2026)" in page
+
+
+@pytest.mark.parametrize(
+    "value, order, expected",
+    [
+        ("2026-02-03", "", date(2026, 2, 3)),
+        ("2026-02-03", "mdy", date(2026, 2, 3)),  # ISO whatever the order
+        ("03/02/2026", "dmy", date(2026, 2, 3)),
+        ("03/02/2026", "mdy", date(2026, 3, 2)),
+        ("3.2.2026", "dmy", date(2026, 2, 3)),
+        ("13/02/2026", "", date(2026, 2, 13)),  # only one reading
+        ("02/13/2026", "", date(2026, 2, 13)),
+        ("03/03/2026", "", date(2026, 3, 3)),  # both readings are the same day
+    ],
+)
+def test_dates_are_read_in_the_files_order(value, order, expected):
+    assert imports._parse_date(value, order) == expected
+
+
+@pytest.mark.parametrize(
+    "value, order, message",
+    [
+        ("03/02/2026", "", "Reads two ways"),
+        ("13/02/2026", "mdy", "Not a date when read month first"),
+        ("2026-02-30", "", "Not a date in the calendar."),
+        ("Feb 3", "", "Enter the date as YYYY-MM-DD, or as day/month/year."),
+    ],
+)
+def test_dates_that_cannot_be_read_say_why(value, order, message):
+    with pytest.raises(imports.ValidationError) as refused:
+        imports._parse_date(value, order)
+    assert message in refused.value.messages[0]
+
+
+@pytest.mark.django_db
+def test_ambiguous_dates_without_an_order_import_nothing_and_name_the_rows(
+    admin_a_client, agency_a
+):
+    text = "Preferred name,Email,Enrolment date\n" + "".join(
+        f"P{n},p{n}@example.org,{'03/02/2026' if n % 2 else '2026-01-05'}\n" for n in range(1, 30)
+    )
+    participant_import = make_import(agency_a, text)
+    url = f"{base(agency_a)}{participant_import.pk}/mapping/"
+    mapping = {
+        "preferred_name": "Preferred name",
+        "email": "Email",
+        "enrolled_on": "Enrolment date",
+    }
+    response = admin_a_client.post(url, mapping)
+    assert response.status_code == 400
+    (message,) = response.context["form"].errors["date_order"]
+    assert "(rows 2, 4, 6, 8, 10, 12, 14, 16, 18, 20 and 5 more)" in message
+    assert "nothing has been imported" in message
+    with agency_scope(agency_a):
+        assert ParticipantImport.objects.get().status == ImportStatus.UPLOADED
+    # A task run on such a file (the file changed behind the mapping step) imports nothing.
+    done = run_now(make_import(agency_a, text, mapping=mapping, status=ImportStatus.MAPPED))
+    assert done.status == ImportStatus.FAILED
+    assert [e["row"] for e in done.row_errors][:3] == [2, 4, 6]
+    with agency_scope(agency_a):
+        assert not Participant.objects.exists()
+    # With the order chosen, the same file goes through, each date read that way.
+    response = admin_a_client.post(url, {**mapping, "date_order": "dmy"})
+    assert response.status_code == 302
+    run_now(participant_import)
+    with agency_scope(agency_a):
+        assert set(Participant.objects.values_list("enrolled_on", flat=True)) == {
+            date(2026, 2, 3),
+            date(2026, 1, 5),
+        }

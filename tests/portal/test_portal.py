@@ -188,8 +188,9 @@ def test_home_page_queries_are_few_and_constant(
             services.channel_consent_set(
                 participant=participant, channel=channel, granted=True, recorded_by=None
             )
-    # 8, plus the peer's introduction, the disclosures and "who has seen my record" (one each).
-    with django_assert_max_num_queries(11):
+    # 8, plus the peer's introduction, the disclosures, "who has seen my record", the promises
+    # made to the participant and their check-ins (one each).
+    with django_assert_max_num_queries(13):
         response = client.get(url(token))
     assert response.status_code == 200
     with CaptureQueriesContext(connection) as full:
