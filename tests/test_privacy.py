@@ -265,7 +265,13 @@ def test_the_invitation_email_shows_the_expiry_in_the_agency_time_zone(
 # 5. Staff emails name no participant and quote no promise --------------------------------
 
 STAFF_KINDS = {"alert", "commitment_reminder", "commitment_missed", "goal_review"}
-PARTICIPANT_KINDS = {"follow_through", "checkin_invite", "checkin_reminder", "portal_link"}
+PARTICIPANT_KINDS = {
+    "follow_through",
+    "checkin_invite",
+    "checkin_reminder",
+    "checkin_link",
+    "portal_link",
+}
 PROMISE = "Call to talk through the week"
 
 
