@@ -7,4 +7,6 @@ from alliance import views
 urlpatterns = [
     # The home page shows figures of every feature app, so the app above them renders it.
     agency_path("", views.agency_home, name="agency_home", roles=EVERY_ROLE),
+    # The caseload's columns come from every feature app too (alliance/selectors.py).
+    agency_path("participants/", views.caseload, name="caseload", roles=EVERY_ROLE),
 ]

@@ -171,12 +171,13 @@ def measure_pages(agency_id: int, *, repeat: int) -> dict:
         repeat,
         stack_url=f"/a/{slug}/bench-floor/caseload/",
     )
-    # The floor's rows, count and peer choices are the page's (participants/selectors.py).
+    # The floor's rows, count and peer choices are the page's (alliance/selectors.py).
+    from alliance import selectors as caseload_selectors
     from participants import selectors
 
     with agency_scope(agency_id):
         supervisor = Membership.objects.get(role=Role.SUPERVISOR)
-        rows = selectors.caseload(supervisor)
+        rows = caseload_selectors.caseload(supervisor)
         page = [(p.pk, p.last_contact_at) for p in rows[:25]]
         shown = (page, rows.count(), [list(choice) for choice in selectors.peer_choices()])
     with agency_scope(agency_id), connection.cursor() as cursor:

@@ -366,13 +366,21 @@ class LanguageTermForm(forms.ModelForm):
         return term
 
 
+class CaseloadSearchForm(forms.Form):
+    """The caseload's name search. Sent by POST and kept in the session, so a name never
+    appears in an address, a browser history or a server log (docs/decisions.md 101)."""
+
+    q = forms.CharField(label=_("Search by name"), required=False, max_length=100)
+
+
 class CaseloadFilterForm(forms.Form):
-    """The caseload's search, filters and sort. `peer` cleans to a membership id among the
-    agency's active peer specialists (choices read per request, inside the agency scope)."""
+    """The caseload's filters and sort, none of which says anything about a person, so they
+    stay in the address (a filtered list can be bookmarked). `peer` cleans to a membership id
+    among the agency's active peer specialists (choices read per request, inside the agency
+    scope)."""
 
     template_name = "participants/caseload_filters.html"
 
-    q = forms.CharField(label=_("Search by name"), required=False, max_length=100)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
@@ -381,13 +389,29 @@ class CaseloadFilterForm(forms.Form):
     peer = forms.TypedChoiceField(
         label=_("Peer specialist"), required=False, coerce=int, empty_value=None
     )
+    flag = forms.ChoiceField(
+        label=_("Show only"),
+        required=False,
+        choices=[
+            ("", _("Everyone")),
+            ("alert", _("Open alert")),
+            ("supervisor", _("Asked for a supervisor")),
+            ("overdue", _("Commitment overdue")),
+            ("contact_due", _("Contact overdue")),
+            ("dropped", _("Score went down")),
+            ("sms", _("Okay to text")),
+        ],
+    )
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
         choices=[
             ("name", _("Name")),
-            ("-last_contact", _("Most recent contact")),
+            ("alert", _("Alerts first")),
+            ("score", _("Lowest score first")),
+            ("next_commitment", _("Next commitment")),
             ("last_contact", _("Longest without contact")),
+            ("-last_contact", _("Most recent contact")),
             ("-enrolled", _("Newest enrolment")),
         ],
     )

@@ -3,7 +3,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from agencies.models import Membership, Role
@@ -12,21 +12,11 @@ from participants.models import (
     BoundaryAgreement,
     BoundaryTemplate,
     ChannelConsent,
-    Contact,
     CulturalProfile,
     LanguageTerm,
     Participant,
     PortalLink,
 )
-
-CASELOAD_SORTS = {
-    "name": ("preferred_name", "id"),
-    "-name": ("-preferred_name", "-id"),
-    "last_contact": ("last_contact_at", "id"),  # longest without contact first (nulls last)
-    "-last_contact": ("-last_contact_at", "-id"),
-    "enrolled": ("enrolled_on", "id"),
-    "-enrolled": ("-enrolled_on", "-id"),
-}
 
 
 def participants_visible_to(membership: Membership) -> QuerySet[Participant]:
@@ -37,46 +27,10 @@ def participants_visible_to(membership: Membership) -> QuerySet[Participant]:
     return participants
 
 
-# What the caseload table shows of each participant: the rows are loaded with these columns
-# only, and no join (the peer's name comes from `staff_names`, read once for the page: with many
-# agencies present, PostgreSQL otherwise hashed every agency's memberships for the join).
+# What the caseload table (alliance/selectors.py) loads of each participant itself: these
+# columns only, and no join (the peer's name comes from `staff_names`, read once for the page:
+# with many agencies present, PostgreSQL otherwise hashed every agency's memberships).
 CASELOAD_COLUMNS = ("preferred_name", "pronouns", "status", "assigned_peer_id")
-
-
-def caseload(
-    membership: Membership,
-    *,
-    search: str = "",
-    status: str = "",
-    peer_id: int | None = None,
-    sort: str = "name",
-) -> QuerySet[Participant]:
-    """The caseload page's rows, each with `last_contact_at`, in a constant number of queries.
-
-    The last contact is a correlated subquery (an index lookup per row) rather than a grouped
-    join: PostgreSQL then computes it only for the page's rows, and the paginator's count
-    leaves it out, unless the page is sorted by it."""
-    last_contact = Contact.objects.filter(participant=OuterRef("pk")).order_by("-occurred_at")
-    rows = (
-        participants_visible_to(membership)
-        .only(*CASELOAD_COLUMNS)
-        .annotate(last_contact_at=Subquery(last_contact.values("occurred_at")[:1]))
-    )
-    if search:
-        rows = rows.filter(preferred_name__icontains=search)
-    if status:
-        rows = rows.filter(status=status)
-    if peer_id:
-        rows = rows.filter(assigned_peer_id=peer_id)
-    order = CASELOAD_SORTS.get(sort, CASELOAD_SORTS["name"])
-    first = order[0]
-    if first.lstrip("-") == "last_contact_at":
-        field = F("last_contact_at")
-        expression = (
-            field.desc(nulls_last=True) if first.startswith("-") else field.asc(nulls_first=True)
-        )
-        return rows.order_by(expression, order[1])
-    return rows.order_by(*order)
 
 
 def peers_of_agency() -> QuerySet[Membership]:

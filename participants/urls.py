@@ -10,7 +10,8 @@ from participants import views
 one = "participants/<int:participant_id>/"
 
 urlpatterns = [
-    agency_path("participants/", views.caseload, name="caseload", roles=EVERY_ROLE),
+    # "participants/" itself, the caseload, is in alliance/urls.py: its columns come from
+    # every feature app.
     agency_path(
         "participants/new/",
         views.participant_create,

@@ -4,16 +4,12 @@ through the caseload rule: a peer asking for someone outside their caseload, or 
 for another agency's participant, gets 404 before the view runs. Objects of a participant (a
 consent) are looked up through that participant."""
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -24,7 +20,6 @@ from participants.audit_sentences import audit_line
 from participants.forms import (
     BoundaryTemplateForm,
     BoundaryTranslationForm,
-    CaseloadFilterForm,
     ChannelConsentForm,
     ContactForm,
     CulturalProfileForm,
@@ -44,11 +39,9 @@ from participants.models import (
     DisclosureConsent,
     LanguageTerm,
     Participant,
-    ParticipantStatus,
 )
 from participants.panels import participant_panels
 
-CASELOAD_PAGE_SIZE = 25
 TIMELINE_LENGTH = 50
 
 
@@ -59,69 +52,6 @@ def _back_to(participant: Participant, page: str = "participant_detail"):
 
 def _status(form) -> int:
     return 400 if form.is_bound and form.errors else 200
-
-
-@dataclass(frozen=True, slots=True)
-class CaseloadRow:
-    """What one row of the caseload table shows, worked out once in Python: the template
-    then only prints it (the page renders 25 of these on every visit)."""
-
-    url: str
-    name: str
-    pronouns: str
-    status: str
-    status_label: str
-    peer_name: str  # "" when unassigned
-    last_contact_at: datetime | None
-    last_contact_iso: str  # in the agency's zone, for <time datetime>
-
-
-STATUS_LABELS = dict(ParticipantStatus.choices)
-
-
-def _caseload_row(participant: Participant, caseload_url: str, staff: dict) -> CaseloadRow:
-    last_contact = participant.last_contact_at
-    peer = staff.get(participant.assigned_peer_id)
-    return CaseloadRow(
-        # participant_detail is the caseload's URL and the id (participants/urls.py): one
-        # reverse() for the page instead of one per row.
-        url=f"{caseload_url}{participant.pk}/",
-        name=participant.preferred_name,
-        pronouns=participant.pronouns,
-        status=participant.status,
-        status_label=STATUS_LABELS.get(participant.status, participant.status),
-        peer_name=peer.name if peer is not None else "",
-        last_contact_at=last_contact,
-        last_contact_iso=timezone.localtime(last_contact).isoformat() if last_contact else "",
-    )
-
-
-def caseload(request, agency_slug):
-    staff = selectors.staff_names()  # the peer filter's choices and the rows' peer names
-    filters = CaseloadFilterForm(request.GET or None, staff=staff)
-    cleaned = filters.cleaned_data if filters.is_valid() else {}
-    participants = selectors.caseload(
-        request.membership,
-        search=cleaned.get("q", ""),
-        status=cleaned.get("status", ""),
-        peer_id=cleaned.get("peer"),
-        sort=cleaned.get("sort") or "name",
-    )
-    page = Paginator(participants, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
-    caseload_url = reverse("caseload", args=[agency_slug])
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "participants/caseload.html",
-        {
-            "filters": filters,
-            "page": page,
-            "rows": [_caseload_row(participant, caseload_url, staff) for participant in page],
-            "query": query.urlencode(),
-            "whole_agency": request.membership.sees_whole_agency,
-        },
-    )
 
 
 @require_http_methods(["GET", "POST"])

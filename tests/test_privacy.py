@@ -372,6 +372,7 @@ PARTICIPANT_KINDS = {
     "follow_through",
     "checkin_invite",
     "checkin_reminder",
+    "checkin_link",
     "portal_link",
     "text_reply",  # answers to the participant's texts: no names (tests/messaging)
     "keyword_reply",

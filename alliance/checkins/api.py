@@ -4,6 +4,7 @@ responses (read), instruments (read, with items) and alerts (read, acknowledge, 
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_view
@@ -97,6 +98,10 @@ class CheckInRequestCreateSerializer(Serializer):
     )
 
     def validate(self, attrs):
+        try:
+            services.checkin_link_allowed(attrs["participant"], attrs.get("channel", Channel.LINK))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"participant": error.messages}) from error
         if "instrument" in attrs:
             instrument = Instrument.objects.filter(pk=attrs["instrument"]).first()
             if instrument is None:

@@ -2,8 +2,10 @@
 
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from agencies import row_level_security
 from agencies.models import Agency, User
@@ -24,9 +26,22 @@ from alliance.checkins.models import (
     Practice,
     RepairChoice,
 )
-from participants.models import Participant
+from participants.models import Participant, ParticipantStatus
 
 REPAIR_CHOICE_WINDOW = timedelta(hours=2)
+
+DISCHARGED_NO_LINKS = _(
+    "This participant has been discharged, so no new check-in link can be made or sent. "
+    "Change their status first if they are coming back."
+)
+
+
+def checkin_link_allowed(participant: Participant, channel: str = Channel.LINK) -> None:
+    """Raise ValidationError when no new check-in link may be made for the participant: a
+    discharged participant gets none (a paper check-in they filled in before leaving may
+    still be entered; docs/decisions.md 104)."""
+    if participant.status == ParticipantStatus.DISCHARGED and channel != Channel.PAPER:
+        raise ValidationError(DISCHARGED_NO_LINKS, code="discharged")
 
 
 def instrument_install_for_new_agency(*, agency: Agency, **_signal) -> None:
@@ -72,7 +87,9 @@ def checkin_request_create(
     scheduled: bool = False,
 ) -> tuple[CheckInRequest, str]:
     """Create a check-in request. Returns the raw token, which is not stored: put it in the
-    link once (copy, email, SMS, kiosk) and forget it."""
+    link once (copy, email, SMS, kiosk) and forget it. Refused (ValidationError) for a
+    discharged participant."""
+    checkin_link_allowed(participant, channel)
     agency = participant.agency
     raw_token, hashed = token_new()
     checkin = CheckInRequest.objects.create(

@@ -14,6 +14,7 @@ urlpatterns = [
     agency_path(
         one + "link/", views.checkin_link_create, name="checkin_link_create", roles=EVERY_ROLE
     ),
+    agency_path(one + "send/", views.checkin_link_send, name="checkin_link_send", roles=EVERY_ROLE),
     agency_path(
         one + "kiosk/", views.checkin_kiosk_start, name="checkin_kiosk_start", roles=EVERY_ROLE
     ),

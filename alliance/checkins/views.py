@@ -6,10 +6,12 @@ import json
 import zoneinfo
 from datetime import UTC, date, timedelta
 
+import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
@@ -18,6 +20,8 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone, translation
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
@@ -30,6 +34,7 @@ from agencies.services import audit_record
 from agencies.submissions import stores_once
 from agencies.tenancy import TokenLookup, agency_scope, find_by_token
 from alliance.checkins import charts, reports, services
+from alliance.checkins import messages as checkin_messages
 from alliance.checkins.forms import (
     AlertResolveForm,
     CheckInForm,
@@ -47,6 +52,8 @@ from alliance.checkins.models import (
 )
 from alliance.checkins.repair import suggestions_for
 from alliance.checkins.selectors import instrument_items
+from alliance.messaging.models import DeliveryChannel
+from alliance.messaging.services import participant_channel
 from participants.models import CulturalProfile
 
 ALERTS_PAGE_SIZE = 25
@@ -56,21 +63,73 @@ def _link(token: str) -> str:
     return settings.SITE_URL + reverse("checkin", args=[token])
 
 
+def _qr_svg(url: str) -> str:
+    """The link as a QR code, inline SVG made on the server (no script, no image request).
+    Dark on white with a quiet zone, so phone cameras read it off any screen."""
+    code = segno.make(url, error="m")
+    svg = code.svg_inline(
+        scale=5, border=4, dark="#000", light="#fff", svgclass="qr", omitsize=True
+    )
+    label = escape(_("QR code of the check-in link: scan it with the phone's camera."))
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
+
+
+def _back(participant):
+    return redirect(
+        "participant_detail", agency_slug=participant.agency.slug, participant_id=participant.pk
+    )
+
+
 @require_POST
 def checkin_link_create(request, agency_slug, participant):
-    """A link for staff to copy and pass on. Shown once; only its hash is kept."""
-    checkin, raw_token = services.checkin_request_create(
-        participant=participant, channel=Channel.LINK, created_by=request.user
-    )
+    """A link to hand over now: to copy, to scan (QR code) or to read out. Shown once; only
+    its hash is kept."""
+    try:
+        checkin, raw_token = services.checkin_request_create(
+            participant=participant, channel=Channel.LINK, created_by=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _back(participant)
+    url = _link(raw_token)
+    zone = zoneinfo.ZoneInfo(participant.time_zone)
     return render(
         request,
         "checkins/checkin_link_created.html",
         {
             "participant": participant,
             "checkin": checkin,
-            "url": _link(raw_token),
+            "url": url,
+            "qr": mark_safe(_qr_svg(url)),  # noqa: S308 (segno's SVG, our escaped label)
+            # Formatted here: the date filter would turn it back into the agency's zone.
+            "expires_for_participant": formats.date_format(
+                timezone.localtime(checkin.expires_at, zone), "D j M, H:i"
+            ),
+            "participant_zone": participant.time_zone,
+            "other_zone": participant.time_zone != request.agency.time_zone,
+            "send_channel": participant_channel(participant),
         },
     )
+
+
+@require_POST
+def checkin_link_send(request, agency_slug, participant):
+    """Send a one-off check-in link now by the participant's preferred consented channel."""
+    try:
+        channel = checkin_messages.checkin_link_send(participant=participant, sent_by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _back(participant)
+    if channel == DeliveryChannel.SMS:
+        messages.success(request, _("A check-in link is on its way by text message."))
+    elif channel == DeliveryChannel.EMAIL:
+        messages.success(request, _("A check-in link is on its way by email."))
+    else:
+        messages.error(
+            request,
+            _("This person has not agreed to texts or emails. Show them a link to copy or scan."),
+        )
+    return _back(participant)
 
 
 @require_POST
@@ -78,12 +137,16 @@ def checkin_kiosk_start(request, agency_slug, participant):
     """Hand the tablet over: a short-lived link opened right here, locked to the check-in. The
     staff session in this browser ends first: the tablet is the participant's now, and no
     staff page opens on it again without signing in (the button says so)."""
-    _checkin, raw_token = services.checkin_request_create(
-        participant=participant,
-        channel=Channel.KIOSK,
-        created_by=request.user,
-        expires_in=timedelta(hours=1),
-    )
+    try:
+        _checkin, raw_token = services.checkin_request_create(
+            participant=participant,
+            channel=Channel.KIOSK,
+            created_by=request.user,
+            expires_in=timedelta(hours=1),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _back(participant)
     logout(request)
     return redirect("checkin", token=raw_token)
 
@@ -308,25 +371,25 @@ def _checkin_answers_store(request, token, checkin, language):
 def _checkin_page(request, checkin, *, form, items, language):
     """The check-in page: blank (form None; its fields are rendered once per process for
     this instrument and language, see checkin_fields_html) or with the answers and errors."""
-    expires = timezone.localtime(
-        checkin.expires_at, zoneinfo.ZoneInfo(checkin.participant.time_zone)
-    )
     if form is None:
         fields_html = checkin_fields_html(checkin.instrument_id, items=items, language=language)
     else:
         fields_html = None
-    return render(
-        request,
-        "checkins/checkin.html",
-        {
-            "checkin": checkin,
-            "form": form,
-            "fields_html": fields_html,
-            "expires": expires,
-            "kiosk": checkin.channel == Channel.KIOSK,
-        },
-        status=400 if form is not None and form.errors else 200,
-    )
+    # Every time on the page in the participant's own zone (the template's date filter
+    # converts to the active zone, which would otherwise be the server's UTC).
+    with timezone.override(zoneinfo.ZoneInfo(checkin.participant.time_zone)):
+        return render(
+            request,
+            "checkins/checkin.html",
+            {
+                "checkin": checkin,
+                "form": form,
+                "fields_html": fields_html,
+                "expires": checkin.expires_at,
+                "kiosk": checkin.channel == Channel.KIOSK,
+            },
+            status=400 if form is not None and form.errors else 200,
+        )
 
 
 @never_cache

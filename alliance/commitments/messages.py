@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from agencies.formatting import format_moment
 from agencies.tokens import token_new
 from alliance.checkins import services, text_checkins
+from alliance.checkins.messages import checkin_invite_message_for
 from alliance.checkins.models import CheckInRequest
 from alliance.commitments.models import (
     CheckInSchedule,
@@ -27,7 +28,7 @@ from alliance.messaging.services import (
     participant_message_schedule,
     staff_email_text,
 )
-from participants.models import CulturalProfile
+from participants.models import CulturalProfile, ParticipantStatus
 
 
 def _local(moment: datetime, zone: str) -> str:
@@ -137,6 +138,8 @@ def checkin_invite_message(delivery) -> Message | None:
     if schedule is None or not schedule.is_active:
         return None
     participant = schedule.participant
+    if participant.status == ParticipantStatus.DISCHARGED:
+        return None  # no new links after discharge (docs/decisions.md 104)
     checkin, raw = services.checkin_request_create(
         participant=participant, channel=delivery.channel, created_by=None, scheduled=True
     )
@@ -158,13 +161,7 @@ def checkin_invite_message(delivery) -> Message | None:
                 "(until %(expires)s)."
             ) % {"expires": expires}
             return Message("", f"{text} {text_checkins.question_text(session, 0)}")
-    link = settings.SITE_URL + reverse("checkin", args=[raw])
-    text = _(
-        "Hi, how are things going with your peer? Two minutes: %(link)s (works until %(expires)s)"
-    ) % {"link": link, "expires": expires}
-    if delivery.channel == DeliveryChannel.SMS:
-        text += " " + _("No internet? Reply 1 to answer by text.")
-    return Message(_("A quick question from Rapport"), text, link)
+    return checkin_invite_message_for(checkin, raw, participant.time_zone, delivery.channel)
 
 
 @message_renderer(DeliveryKind.CHECKIN_REMINDER)

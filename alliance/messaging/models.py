@@ -15,6 +15,7 @@ class DeliveryKind(models.TextChoices):
     FOLLOW_THROUGH = "follow_through", _("Follow-through question")
     CHECKIN_INVITE = "checkin_invite", _("Check-in link")
     CHECKIN_REMINDER = "checkin_reminder", _("Check-in reminder")
+    CHECKIN_LINK = "checkin_link", _("Check-in link, sent by staff")
     PORTAL_LINK = "portal_link", _("Portal link")
     ALERT = "alert", _("Alliance alert")
     GOAL_REVIEW = "goal_review", _("Goal review due")

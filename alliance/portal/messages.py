@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.formatting import format_moment
-from alliance.messaging.models import DeliveryKind
+from alliance.messaging.models import Delivery, DeliveryKind, DeliveryStatus
 from alliance.messaging.services import (
     Message,
     message_renderer,
@@ -16,12 +16,19 @@ from participants.services import portal_link_create
 
 # Portal links, sent to the participant ------------------------------------------------------
 
+WAITING = (DeliveryStatus.PENDING, DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
+
 
 def portal_link_send(*, participant, sent_by) -> bool:
     """Schedule the participant's portal link on their preferred consented channel, now. The
     link itself is made when the message is sent (only its hash is kept), and replaces older
     ones. Returns False when the participant has consented to no channel. The version is the
-    current second, so a double click sends once."""
+    current second; and while one is waiting to go out, another click sends nothing more (a
+    double click that straddles a second sent two)."""
+    if Delivery.objects.filter(
+        kind=DeliveryKind.PORTAL_LINK, participant=participant, status__in=WAITING
+    ).exists():
+        return True
     delivery = participant_message_schedule(
         kind=DeliveryKind.PORTAL_LINK,
         subject_id=participant.pk,

@@ -38,6 +38,13 @@ def test_checkin_request_for_unknown_participant_is_a_field_error(agency_b, api_
     assert "participant" in assert_error(response, 400, "invalid")["fields"]
 
 
+def test_no_checkin_request_for_a_discharged_participant(agency_a, api_a):
+    participant = make_participant(agency_a, status="discharged")
+    response = api_a.post(f"{V1}/checkin-requests/", {"participant": participant.pk})
+    fields = assert_error(response, 400, "invalid")["fields"]
+    assert "discharged" in " ".join(fields["participant"])
+
+
 def test_responses_instruments_and_alert_actions(agency_a, api_a):
     participant = make_participant(agency_a)
     response = make_checkin_response(participant, scale_value=4)

@@ -136,9 +136,9 @@ def enrol_in_spanish(page, agency, name: str) -> Participant:
 
 
 def copy_checkin_link(page, agency, participant) -> str:
-    """Participant page -> Create a check-in link: the page shows it once."""
+    """Participant page -> Show a link to copy or scan: the page shows it once."""
     page.goto(f"/a/{agency.slug}/participants/{participant.pk}/")
-    page.get_by_role("button", name="Create a check-in link").click()
+    page.get_by_role("button", name="Show a link to copy or scan").click()
     page.wait_for_url("**/checkins/link/")
     assert_no_axe_violations(page)
     return link_path(page.locator("#checkin-link").input_value(), "/c/")

@@ -100,6 +100,7 @@ def test_texts_to_participants_name_nobody(agency_a, peer_a):
         DeliveryKind.FOLLOW_THROUGH: commitment.pk,
         DeliveryKind.PORTAL_LINK: participant.pk,
         DeliveryKind.CHECKIN_INVITE: schedule.pk,
+        DeliveryKind.CHECKIN_LINK: participant.pk,
     }
     for kind, subject_id in subjects.items():
         with agency_scope(agency_a):
@@ -117,7 +118,7 @@ def test_texts_to_participants_name_nobody(agency_a, peer_a):
         reminder = Delivery.objects.get(kind=DeliveryKind.CHECKIN_REMINDER)
     assert send_now(reminder) == Outcome.SENT
     texts = [text for _address, text in MemorySMS.outbox]
-    assert len(texts) == 5
+    assert len(texts) == 6
     for text in texts:
         assert text.startswith("Hi, ")
         for private in ("Dee", "Deanna", "Voss", "Marisol", "Quintero", "court", "2025550143"):
