@@ -115,6 +115,14 @@ def test_consistency_adds_up_to_100_and_dates_read_in_one_style(
     assert boss.get_by_role("heading", name=re.compile("^Consistency across")).count() == 1
     assert_no_axe_violations(boss)
 
+    # In Spanish, the one Spanish style: "mar 1 dic 2026, 14:02".
+    page.context.set_extra_http_headers({"Accept-Language": "es"})
+    page.goto(f"/a/{agency_a.slug}/participants/{marcus.pk}/commitments/")
+    main = page.locator("main").inner_text()
+    assert re.search(r"\b(lun|mar|mié|jue|vie|sáb|dom) \d{1,2} [a-z]{3} \d{4}, \d{2}:\d{2}\b", main)
+    assert not DATE_STYLE.search(main) and "Cumplidos con retraso" in main
+    assert_no_axe_violations(page)
+
 
 def test_the_time_zone_picker_is_curated_and_readable(new_page, agency_a, admin):
     page = new_page()
