@@ -169,7 +169,8 @@ class SmsSender(TenantModel):
     with an account of its own keeps them here, set by a platform admin, never shown back,
     never logged (docs/decisions.md)."""
 
-    provider = models.CharField(max_length=20, default="twilio")
+    # One choice per file in alliance/messaging/providers/ (PROVIDERS there).
+    provider = models.CharField(max_length=20, choices=[("twilio", "Twilio")], default="twilio")
     from_number = models.CharField(
         _("sending number"), max_length=16, blank=True, help_text=_("E.164, e.g. +15551234567.")
     )

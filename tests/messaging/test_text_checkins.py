@@ -133,3 +133,14 @@ def test_sms_reply_plays_the_participants_phone(dee, settings, tmp_path, capsys)
     assert len(list(tmp_path.iterdir())) == 1
     call_command("sms_reply", "+15550000000", "hello", agency="agency-a")
     assert "This number does not take messages." in capsys.readouterr().out
+
+
+def test_the_reminder_of_a_check_in_by_text_speaks_of_texts_not_a_link(dee):
+    with agency_scope(dee.agency_id):
+        CulturalProfile.objects.filter(participant=dee).update(checkin_by_reply=True)
+    send_invite(dee)
+    with agency_scope(dee.agency_id):
+        reminder = Delivery.objects.get(kind=DeliveryKind.CHECKIN_REMINDER)
+        Delivery.objects.filter(pk=reminder.pk).update(status=DeliveryStatus.QUEUED)
+        assert deliver(reminder.pk) == "sent"
+    assert last_text().startswith("Hi, a reminder: you can finish the check-in by text until")
