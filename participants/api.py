@@ -116,6 +116,7 @@ class ProfileSerializer(serializers.ModelSerializer):
             "quiet_hours_start",
             "quiet_hours_end",
             "preferred_channels",
+            "checkin_by_reply",
             "max_contacts_per_week",
             "updated_at",
         ]
