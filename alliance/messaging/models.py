@@ -226,7 +226,7 @@ class TextReply(TenantModel):
 
 class PausedNumber(TenantModel):
     """Texts to this participant's number stopped arriving (repeated 'undelivered'): Rapport
-    stops texting it until the number changes, a text arrives from it, or staff resume."""
+    stops texting it until the participant's number is changed or a text arrives from it."""
 
     participant = models.ForeignKey(
         "participants.Participant", on_delete=models.CASCADE, related_name="+"
