@@ -117,6 +117,7 @@ class ProfileSerializer(ModelSerializer):
             "quiet_hours_start",
             "quiet_hours_end",
             "preferred_channels",
+            "checkin_by_reply",
             "max_contacts_per_week",
             "updated_at",
         ]

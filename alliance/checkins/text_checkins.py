@@ -65,6 +65,11 @@ def text_checkin_start(checkin: CheckInRequest) -> TextCheckIn:
     return session
 
 
+def text_checkin_open(checkin: CheckInRequest) -> bool:
+    """Whether this request is being answered by text (its reminder then says so)."""
+    return TextCheckIn.objects.filter(request=checkin, ended_at__isnull=True).exists()
+
+
 @text_conversation
 @transaction.atomic
 def text_checkin_answer(participants: list[Participant], words: str) -> bool:

@@ -173,6 +173,11 @@ def checkin_reminder_message(delivery) -> Message | None:
     if checkin is None or checkin.status != "open":
         return None
     participant = checkin.participant
+    if delivery.channel == DeliveryChannel.SMS and text_checkins.text_checkin_open(checkin):
+        text = _("Hi, a reminder: you can finish the check-in by text until %(expires)s.") % {
+            "expires": _local(checkin.expires_at, participant.time_zone)
+        }
+        return Message(_("A quick reminder from Rapport"), text)
     text = _("Hi, a reminder: the check-in link we sent on %(sent)s works until %(expires)s.") % {
         "sent": _local(checkin.created_at, participant.time_zone),
         "expires": _local(checkin.expires_at, participant.time_zone),

@@ -170,7 +170,8 @@ class SmsSender(TenantModel):
     with an account of its own keeps them here, set by a platform admin, never shown back,
     never logged (docs/decisions.md)."""
 
-    provider = models.CharField(max_length=20, default="twilio")
+    # One choice per file in alliance/messaging/providers/ (PROVIDERS there).
+    provider = models.CharField(max_length=20, choices=[("twilio", "Twilio")], default="twilio")
     from_number = models.CharField(
         _("sending number"), max_length=16, blank=True, help_text=_("E.164, e.g. +15551234567.")
     )
@@ -226,7 +227,7 @@ class TextReply(TenantModel):
 
 class PausedNumber(TenantModel):
     """Texts to this participant's number stopped arriving (repeated 'undelivered'): Rapport
-    stops texting it until the number changes, a text arrives from it, or staff resume."""
+    stops texting it until the participant's number is changed or a text arrives from it."""
 
     participant = models.ForeignKey(
         "participants.Participant", on_delete=models.CASCADE, related_name="+"

@@ -252,7 +252,8 @@ def text_received(*, agency: Agency, inbound: InboundText) -> Handled:
         first = participants[0]
         if keyword == STOP:
             for participant in participants:
-                _texts_stop(participant, record)
+                consent = consents.get(participant.pk)
+                _texts_stop(participant, record, was_granted=bool(consent and consent.is_granted))
             reply_send(participant=first, topic="stopped", keyword=True)
         elif keyword == START:
             restarted = [p for p in participants if _texts_start(p, consents.get(p.pk), record)]
@@ -271,7 +272,7 @@ def text_received(*, agency: Agency, inbound: InboundText) -> Handled:
         return Handled()
 
 
-def _texts_stop(participant: Participant, record: TextInbound) -> None:
+def _texts_stop(participant: Participant, record: TextInbound, *, was_granted: bool) -> None:
     from participants.services import channel_consent_set
 
     channel_consent_set(
@@ -283,8 +284,10 @@ def _texts_stop(participant: Participant, record: TextInbound) -> None:
     )
     for listener in _STOP_LISTENERS:
         listener(participant)
-    # Texts already waiting are skipped at send time (no consent); the peer hears of it.
-    _peer_note(participant, DeliveryKind.TEXTS_STOPPED, record.pk)
+    # Texts already waiting are skipped at send time (no consent); the peer hears of it
+    # (once: a second STOP changes nothing).
+    if was_granted:
+        _peer_note(participant, DeliveryKind.TEXTS_STOPPED, record.pk)
 
 
 def _texts_start(participant: Participant, consent, record: TextInbound) -> bool:

@@ -12,7 +12,13 @@ from agencies.tenancy import agency_scope
 from alliance.checkins.models import CheckInRequest, TextCheckIn
 from alliance.commitments.models import CheckInSchedule
 from alliance.messaging import sms
-from alliance.messaging.models import Delivery, DeliveryKind, DeliveryStatus, TextInbound
+from alliance.messaging.models import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Notification,
+    TextInbound,
+)
 from alliance.messaging.providers import InboundText
 from alliance.messaging.services import deliver
 from alliance.messaging.transports import MemorySMS
@@ -133,3 +139,29 @@ def test_sms_reply_plays_the_participants_phone(dee, settings, tmp_path, capsys)
     assert len(list(tmp_path.iterdir())) == 1
     call_command("sms_reply", "+15550000000", "hello", agency="agency-a")
     assert "This number does not take messages." in capsys.readouterr().out
+
+
+def test_the_reminder_of_a_check_in_by_text_speaks_of_texts_not_a_link(dee):
+    with agency_scope(dee.agency_id):
+        CulturalProfile.objects.filter(participant=dee).update(checkin_by_reply=True)
+    send_invite(dee)
+    with agency_scope(dee.agency_id):
+        reminder = Delivery.objects.get(kind=DeliveryKind.CHECKIN_REMINDER)
+        Delivery.objects.filter(pk=reminder.pk).update(status=DeliveryStatus.QUEUED)
+        assert deliver(reminder.pk) == "sent"
+    assert last_text().startswith("Hi, a reminder: you can finish the check-in by text until")
+
+
+def test_the_peer_hears_of_a_stop_once(dee, django_capture_on_commit_callbacks):
+    text_in(dee, "STOP", capture=django_capture_on_commit_callbacks)
+    text_in(dee, "stop", capture=django_capture_on_commit_callbacks)
+    assert [t for _n, t in MemorySMS.outbox] == [
+        "You will get no more texts from this number. Reply START to get them again."
+    ] * 2
+    with agency_scope(dee.agency_id):
+        assert Delivery.objects.filter(kind=DeliveryKind.TEXTS_STOPPED).count() == 1
+        note = Delivery.objects.get(kind=DeliveryKind.TEXTS_STOPPED)
+        Delivery.objects.filter(pk=note.pk).update(status=DeliveryStatus.QUEUED)
+        assert deliver(note.pk) == "sent"
+        notification = Notification.objects.get(delivery=note)
+    assert notification.text.startswith("Dee texted STOP: Rapport sends them no texts")

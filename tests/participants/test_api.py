@@ -112,3 +112,12 @@ def test_contacts_list_and_create(agency_a, api_a, peer_a):
     assert [row["note"] for row in api_a.get(url).json()["results"]] == ["Talked"]
     bad = api_a.post(url, {"kind": "séance", "staff": peer_a.pk, "duration_minutes": 5000})
     assert {"kind", "duration_minutes"} <= set(assert_error(bad, 400, "invalid")["fields"])
+
+
+def test_check_in_by_text_reply_is_a_profile_setting_a_patch_keeps(agency_a, api_a):
+    participant = make_participant(agency_a)
+    url = f"{V1}/participants/{participant.pk}/profile/"
+    assert api_a.get(url).json()["checkin_by_reply"] is False
+    assert api_a.patch(url, {"checkin_by_reply": True}).json()["checkin_by_reply"] is True
+    # A change of another field leaves it as it was.
+    assert api_a.patch(url, {"language": "es"}).json()["checkin_by_reply"] is True

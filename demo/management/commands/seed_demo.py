@@ -29,3 +29,8 @@ class Command(BaseCommand):
             f"{DEMO_TOTP_SECRET}: add it to an authenticator app, or print the current code "
             "with `.venv/bin/python manage.py demo_totp_code`.\n"
         )
+        self.stdout.write(
+            "Play a participant's phone (Rosa checks in by text reply): "
+            "`.venv/bin/python manage.py sms_reply +12025550111 1`; texts land in "
+            "var/outbox/sms/ and the outbox page.\n"
+        )
