@@ -164,7 +164,7 @@ def test_staff_choose_their_language_and_the_agreement_reaches_each_participant_
 
     staff.get_by_role("link", name="Límites").click()
     staff.wait_for_url("**/boundaries/")
-    staff.get_by_label("Cuándo se puede contactar al personal").first.fill("Weekdays 9 to 5.")
+    staff.locator("#id_staff_contact_hours").fill("Weekdays 9 to 5.")
     texts = {
         "response_time": ("Within one working day.", "En un día laborable."),
         "peer_support_covers": ("Listening and planning.", "Escuchar y planear juntos."),
