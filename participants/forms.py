@@ -308,11 +308,13 @@ class BoundaryTranslationForm(forms.Form):
     """The boundaries agreement in one more language (prefix: its code). Every box is
     optional: an empty one shows participants the text as published."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, language_name: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         for name, field in BoundaryTemplateForm().fields.items():
             self.fields[name] = forms.CharField(
-                label=field.label,
+                # Its own label, so each box has a name of its own ("…, in Spanish").
+                label=_("%(label)s, in %(language)s")
+                % {"label": field.label, "language": language_name},
                 required=False,
                 max_length=getattr(field, "max_length", None),
                 widget=forms.Textarea(attrs={"rows": 3})

@@ -4,9 +4,11 @@ The flow, and the rules each step follows:
 
 1. `participant_import_create`: the uploaded file is checked and kept as text on a
    `ParticipantImport`. At most 2 MB and 5,000 data rows; UTF-8 (with or without BOM), else
-   Windows-1252; the delimiter (comma, semicolon or tab) is detected with `csv.Sniffer`; the
-   first row holds the column names. Empty, binary or header-less files are refused with a
-   message saying what to do, and nothing is stored.
+   Windows-1252, and bytes not valid in the file's encoding (broken UTF-8, Shift-JIS and other
+   multi-byte encodings) are refused rather than stored garbled; the delimiter (comma,
+   semicolon or tab) is detected with `csv.Sniffer`; the first row holds the column names.
+   Empty, binary or header-less files are refused with a message saying what to do, and
+   nothing is stored.
 2. `participant_import_set_mapping`: which CSV column feeds which of our fields
    (`IMPORT_FIELDS`), first guessed from the column names by `guess_mapping`.
 3. `participant_import_preview`: every row is checked as the import would check it; the first
@@ -53,6 +55,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 
+import charset_normalizer
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -239,7 +242,45 @@ class ParsedFile:
     rows: list[tuple[int, list[str]]]  # (row number as a spreadsheet shows it, cells)
 
 
+# Encodings of several bytes per character (Japanese, Chinese, Korean, UTF-16/32): a file in
+# one of them read as Windows-1252 would be stored as garbled text, so it is refused instead.
+_MULTIBYTE = re.compile(
+    r"^(cp932|shift_jis|euc_j|iso2022|gb|hz|big5|cp936|cp949|cp950|euc_kr|johab|utf_16|utf_32)"
+)
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+_LOOKS_MULTIBYTE = re.compile(rb"[\x80-\x9f]|[\x80-\xff]{2}")
+_GUESS_BYTES = 256 * 1024
+
+
+def _line_of(data: bytes, position: int) -> int:
+    return data.count(b"\n", 0, position) + 1
+
+
+def _not_readable(line: int | None = None, encoding: str = "") -> ImportFileError:
+    if encoding:
+        return ImportFileError(
+            _(
+                "This file seems to be written in another encoding (%(encoding)s), so its "
+                "letters would arrive garbled. In your spreadsheet, save it as “CSV UTF-8” and "
+                "upload that."
+            )
+            % {"encoding": encoding}
+        )
+    return ImportFileError(
+        _(
+            "Some characters of this file cannot be read (first on line %(line)d): it is "
+            "neither UTF-8 nor Windows-1252. In your spreadsheet, save it as “CSV UTF-8” and "
+            "upload that."
+        )
+        % {"line": line}
+    )
+
+
 def _decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252; a file whose bytes are not valid in
+    the encoding it is in is refused, naming the line (decision 178): UTF-8 with broken
+    bytes, a Japanese, Chinese or Korean encoding (detected with charset-normalizer), or bytes
+    Windows-1252 does not define."""
     if data.startswith(b"PK\x03\x04"):
         raise ImportFileError(
             _("This looks like an Excel workbook. Save it as CSV and upload that.")
@@ -250,13 +291,27 @@ def _decode(data: bytes) -> str:
         )
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as error:
+        # Mostly valid UTF-8 with a few broken bytes: a damaged UTF-8 file, not another
+        # encoding (whose bytes are rarely valid UTF-8 sequences).
+        broken = data.decode("utf-8", errors="replace").count("\ufffd")
+        if len(_UTF8_SEQUENCE.findall(data)) >= broken:
+            raise _not_readable(_line_of(data, error.start)) from None
         try:
             text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise ImportFileError(
-                _("This is not a text file. Save the spreadsheet as CSV and upload that.")
-            ) from None
+        except UnicodeDecodeError as error:
+            raise _not_readable(_line_of(data, error.start)) from None
+        # Every byte means something in Windows-1252, but the file may be in a multi-byte
+        # encoding whose bytes happen to be valid there too (Shift-JIS katakana): ask.
+        # Only when the Windows-1252 reading looks like one (a byte of 0x80-0x9F, or two
+        # non-ASCII characters in a row), so "João" is not taken for Big5.
+        guess = (
+            charset_normalizer.from_bytes(data[:_GUESS_BYTES]).best()
+            if _LOOKS_MULTIBYTE.search(data)
+            else None
+        )
+        if guess is not None and _MULTIBYTE.match(guess.encoding):
+            raise _not_readable(encoding=guess.encoding.replace("_", "-").upper()) from None
     text = text.rstrip("\x1a")  # the end-of-file mark of old DOS programs
     if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\x0c" for ch in text):
         raise ImportFileError(

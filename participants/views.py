@@ -412,6 +412,7 @@ def boundary_templates(request, agency_slug):
             names[code],
             BoundaryTranslationForm(
                 request.POST or None,
+                language_name=names[code],
                 prefix=f"in-{code}",
                 initial=(current.translations.get(code, {}) if current else {}),
             ),

@@ -376,11 +376,18 @@ def test_participant_acknowledges_the_boundaries_agreement_without_javascript(
     staff.get_by_role("link", name="Boundaries").click()
     staff.wait_for_url("**/boundaries/")
     assert_no_axe_violations(staff)
-    staff.get_by_label("When staff can be reached").fill("Monday to Friday, 9:00 to 17:00.")
-    staff.get_by_label("How soon we answer").fill("Within one working day.")
-    staff.get_by_label("What peer support covers").fill("Listening, planning, going with you.")
-    staff.get_by_label("What peer support does not cover").fill("Therapy, medical advice, loans.")
-    staff.get_by_label("Limits of confidentiality").fill("Risk of serious harm, court orders.")
+    # The agency's language comes first; the same boxes in Spanish follow (decision 176).
+    staff.get_by_label("When staff can be reached").first.fill("Monday to Friday, 9:00 to 17:00.")
+    staff.get_by_label("How soon we answer").first.fill("Within one working day.")
+    staff.get_by_label("What peer support covers").first.fill(
+        "Listening, planning, going with you."
+    )
+    staff.get_by_label("What peer support does not cover").first.fill(
+        "Therapy, medical advice, loans."
+    )
+    staff.get_by_label("Limits of confidentiality").first.fill(
+        "Risk of serious harm, court orders."
+    )
     staff.get_by_role("button", name="Publish").click()
     assert staff.get_by_role("status").inner_text() == "Version 1 published."
 

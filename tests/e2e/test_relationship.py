@@ -164,7 +164,7 @@ def test_staff_choose_their_language_and_the_agreement_reaches_each_participant_
 
     staff.get_by_role("link", name="Límites").click()
     staff.wait_for_url("**/boundaries/")
-    staff.get_by_label("Cuándo se puede contactar al personal").first.fill("Weekdays 9 to 5.")
+    staff.locator("#id_staff_contact_hours").fill("Weekdays 9 to 5.")
     texts = {
         "response_time": ("Within one working day.", "En un día laborable."),
         "peer_support_covers": ("Listening and planning.", "Escuchar y planear juntos."),
@@ -223,3 +223,20 @@ def test_a_peer_records_this_mornings_promise_after_the_fact(new_page, agency_a,
     assert "Kept" in row.inner_text() and "on time" in row.inner_text()
     assert_no_axe_violations(page)
     screenshot(page, "commitment-after-the-fact", full_page=True)
+
+
+def test_a_shift_jis_file_is_refused_with_a_clear_message(form_pages, agency_a):
+    supervisor = make_member(agency_a, Role.SUPERVISOR, user=make_user("sup@example.org"))
+    page = form_pages()
+    sign_in(page, supervisor.user.email, TEST_PASSWORD)
+    page.goto(f"/a/{agency_a.slug}/participants/import/")
+    data = "Preferred name,Email\nタナカ,t@example.org\nスズキ,s@example.org\n".encode("shift_jis")
+    page.get_by_label("CSV file").set_input_files(
+        {"name": "people.csv", "mimeType": "text/csv", "buffer": data}
+    )
+    page.get_by_role("button", name="Upload and choose columns").click()
+    error = page.locator(".errorlist").inner_text()
+    assert "another encoding (CP932)" in error and "CSV UTF-8" in error
+    assert_no_axe_violations(page)
+    with agency_scope(agency_a):
+        assert not ParticipantImport.objects.exists()

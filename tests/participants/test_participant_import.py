@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from agencies.models import AuditEvent, Role
 from agencies.tenancy import agency_scope
@@ -554,7 +555,7 @@ def test_dates_are_read_in_the_files_order(value, order, expected):
     ],
 )
 def test_dates_that_cannot_be_read_say_why(value, order, message):
-    with pytest.raises(imports.ValidationError) as refused:
+    with translation.override("en"), pytest.raises(imports.ValidationError) as refused:
         imports._parse_date(value, order)
     assert message in refused.value.messages[0]
 
@@ -595,3 +596,51 @@ def test_ambiguous_dates_without_an_order_import_nothing_and_name_the_rows(
             date(2026, 2, 3),
             date(2026, 1, 5),
         }
+
+
+# Encodings (FOUND-IN-USE: a Shift-JIS file was stored garbled) ------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (
+            "Preferred name,Email\nタナカ,t@example.org\nスズキ,s@example.org\n".encode(
+                "shift_jis"
+            ),
+            "another encoding (CP932)",
+        ),
+        # "ー" is 0x81 0x5B in Shift-JIS, and 0x81 means nothing in Windows-1252.
+        ("氏名,メール\n田中太郎,t@example.org\n".encode("shift_jis"), "first on line 1"),
+        ("Name,Email\n张伟,z@example.org\n李娜,l@example.org\n".encode("gbk"), "another encoding"),
+        ("이름,이메일\n김민수,k@example.org\n".encode("euc-kr"), "another encoding"),
+        # UTF-8 with one broken byte on line 3: the rest would arrive as "JosÃ©".
+        (
+            "Name,Email\nJosé,j@example.org\n".encode() + b"Ren\xe9e,r@example.org\n",
+            "first on line 3",
+        ),
+        # Bytes Windows-1252 does not define.
+        (b"Name,Email\nAna,a@example.org\nB\x81o,b@example.org\n", "first on line 3"),
+    ],
+    ids=["shift-jis-katakana", "shift-jis-kanji", "gbk", "euc-kr", "broken-utf8", "undefined"],
+)
+def test_files_in_an_encoding_we_cannot_read_are_refused_not_garbled(
+    admin_a_client, agency_a, data, message
+):
+    response = admin_a_client.post(base(agency_a), {"file": csv_file(data)})
+    assert response.status_code == 400
+    errors = " ".join(response.context["form"].errors["file"])
+    assert message in errors and "CSV UTF-8" in errors
+    with agency_scope(agency_a):
+        assert not ParticipantImport.objects.exists()
+
+
+@pytest.mark.django_db
+def test_western_files_with_accents_and_curly_quotes_are_still_read(admin_a_client, agency_a):
+    text = "Nombre preferido;Correo\nJosé Muñoz;j@example.org\nO’Brien “Bri”;o@example.org\n"
+    text += "Jürgen Größe;g@example.org\nRenée Côté;r@example.org\n"
+    response = admin_a_client.post(base(agency_a), {"file": csv_file(text.encode("cp1252"))})
+    assert response.status_code == 302
+    with agency_scope(agency_a):
+        assert "O’Brien “Bri”" in ParticipantImport.objects.get().csv_text
