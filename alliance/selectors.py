@@ -23,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Now
 
 from agencies.models import Membership
-from alliance.checkins.models import Alert, AlertStatus, CheckInResponse, RepairChoice
+from alliance.checkins.models import Alert, AlertStatus, CheckInResponse
 from alliance.commitments.models import CheckInSchedule, Commitment, CommitmentStatus
 from participants.models import (
     Channel,
@@ -119,9 +119,7 @@ def caseload(
             last_percent=_percent(0),
             previous_percent=_percent(1),
             open_alert=Exists(unresolved),
-            wants_supervisor=Exists(
-                unresolved.filter(response__repair_choice=RepairChoice.SUPERVISOR)
-            ),
+            wants_supervisor=Exists(unresolved.filter(supervisor_requested_at__isnull=False)),
             next_commitment_at=Subquery(upcoming.values("due_at")[:1]),
             next_commitment_what=Subquery(upcoming.values("what")[:1]),
             commitment_overdue=Exists(open_commitments.filter(due_at__lt=now)),

@@ -361,6 +361,7 @@ def test_the_invitation_email_shows_the_expiry_in_the_agency_time_zone(
 
 STAFF_KINDS = {
     "alert",
+    "supervisor_request",
     "commitment_reminder",
     "commitment_missed",
     "goal_review",
@@ -406,6 +407,7 @@ def staff_deliveries(participant, peer_a):
         )
     subjects = {
         "alert": (alert.pk, 1),
+        "supervisor_request": (alert.pk, 1),
         "commitment_reminder": (commitment.pk, commitment.version),
         "commitment_missed": (commitment.pk, commitment.version),
         "goal_review": (goal.pk, 1),

@@ -332,6 +332,12 @@ class AlertSerializer(ModelSerializer):
         source="acknowledged_by_id", read_only=True, allow_null=True
     )
     resolved_by = serializers.IntegerField(source="resolved_by_id", read_only=True, allow_null=True)
+    owner = serializers.IntegerField(
+        source="owner_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The staff membership that has the alert (at first the participant's peer).",
+    )
 
     class Meta:
         model = Alert
@@ -343,6 +349,9 @@ class AlertSerializer(ModelSerializer):
             "practices",
             "created_at",
             "status",
+            "owner",
+            "due_at",
+            "supervisor_requested_at",
             "acknowledged_at",
             "acknowledged_by",
             "resolved_at",

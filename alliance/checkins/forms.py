@@ -3,6 +3,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from agencies.models import Membership
 from alliance.checkins.models import InstrumentItem, ItemKind, RepairChoice
 
 FREE_TEXT_MAX = 2000
@@ -105,3 +106,37 @@ class AlertResolveForm(forms.Form):
     note = forms.CharField(
         label=_("What was done"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class AlertTriageForm(forms.Form):
+    """Who has an unresolved alert, by when (in the agency's zone), and whether it is open or
+    in progress. The owner is one of the agency's active staff."""
+
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=None, required=False, empty_label=_("Nobody yet")
+    )
+    due_at = forms.DateTimeField(
+        label=_("Due"),
+        required=False,
+        widget=DateTimeLocalInput(),
+        input_formats=["%Y-%m-%dT%H:%M"],
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("open", _("Open")), ("acknowledged", _("In progress"))],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["owner"]
+        field.queryset = Membership.objects.filter(is_active=True).select_related("user")
+        field.label_from_instance = lambda m: (
+            f"{m.user.get_full_name() or m.user.email} ({m.get_role_display()})"
+        )

@@ -140,3 +140,22 @@ def alert_message(delivery) -> Message | None:
     # Staff email names no one (docs/decisions.md 81): the link asks for a sign-in.
     text = _("A check-in needs a look.")
     return Message(_("Rapport: a check-in needs a look"), f"{text}\n{staff_email_text(link)}", link)
+
+
+@message_renderer(DeliveryKind.SUPERVISOR_REQUEST, per_subject=True)
+def supervisor_request_message(delivery) -> Message | None:
+    alert = (
+        Alert.objects.select_related("participant", "agency").filter(pk=delivery.subject_id).first()
+    )
+    if alert is None or alert.status == "resolved":
+        return None
+    link = settings.SITE_URL + reverse("alert_detail", args=[alert.agency.slug, alert.pk])
+    subject = _("Rapport: a participant asked to talk with a supervisor")
+    if delivery.channel == DeliveryChannel.IN_APP:
+        text = _("%(name)s asked to talk with a supervisor after a check-in.") % {
+            "name": alert.participant.preferred_name
+        }
+        return Message(subject, f"{text}\n{link}", link)
+    # Staff email names no one (docs/decisions.md 87): the link asks for a sign-in.
+    text = _("A participant asked to talk with a supervisor after a check-in.")
+    return Message(subject, f"{text}\n{staff_email_text(link)}", link)

@@ -205,8 +205,11 @@ class AlertRule(models.TextChoices):
 
 
 class AlertStatus(models.TextChoices):
+    """Open, in progress (someone has it: stored as "acknowledged", the value the API has
+    always used; docs/decisions.md 106), resolved."""
+
     OPEN = "open", _("Open")
-    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    ACKNOWLEDGED = "acknowledged", _("In progress")
     RESOLVED = "resolved", _("Resolved")
 
 
@@ -226,6 +229,17 @@ class Alert(TenantModel):
     )
     created_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=14, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    # Triage: who has it and by when (the participant's peer and a default time at first).
+    owner = models.ForeignKey(
+        "agencies.Membership",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alerts_owned",
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    # The participant asked to talk with a supervisor (their choice after the check-in).
+    supervisor_requested_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -1,7 +1,11 @@
 """Repair suggestions for each practice, drawn from the source text's guidance on building
 rapport (shared/domain). Shown with an alert for the practices that dipped."""
 
+from dataclasses import dataclass
+
 from django.utils.translation import gettext_lazy as _
+
+from alliance.checkins.models import Practice
 
 SUGGESTIONS = {
     "safety": _(
@@ -48,3 +52,47 @@ def suggestions_for(practices: list[str]) -> list[tuple[str, str]]:
     return [
         (practice, str(SUGGESTIONS[practice])) for practice in practices if practice in SUGGESTIONS
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class RankedSuggestion:
+    practice: str
+    label: str  # the practice's name
+    percent: float | None  # its score in this check-in (percent of its maximum)
+    drop: float | None  # points lost since the check-in before, when there was one
+    text: str
+
+
+def suggestions_ranked(
+    practices: list[str], scores: dict[str, float], previous: dict[str, float] | None = None
+) -> list[RankedSuggestion]:
+    """The ideas for the practices that dipped in this check-in, the most urgent first: the
+    lowest score first, then the biggest drop since the check-in before, then the
+    instrument's order (docs/decisions.md 107)."""
+    labels = dict(Practice.choices)
+    order = {value: index for index, value in enumerate(Practice.values)}
+    previous = previous or {}
+    ranked = []
+    for practice in practices:
+        if practice not in SUGGESTIONS:
+            continue
+        percent = scores.get(practice)
+        before = previous.get(practice)
+        drop = before - percent if before is not None and percent is not None else None
+        ranked.append(
+            RankedSuggestion(
+                practice=practice,
+                label=str(labels.get(practice, practice)),
+                percent=percent,
+                drop=drop if drop and drop > 0 else None,
+                text=str(SUGGESTIONS[practice]),
+            )
+        )
+    ranked.sort(
+        key=lambda s: (
+            s.percent if s.percent is not None else 101,
+            -(s.drop or 0),
+            order.get(s.practice, 99),
+        )
+    )
+    return ranked

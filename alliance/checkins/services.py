@@ -4,11 +4,13 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Subquery, Value
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies import row_level_security
-from agencies.models import Agency, User
+from agencies.models import Agency, Membership, User
 from agencies.services import audit_record
 from agencies.tenancy import agency_scope, scopes_disabled
 from agencies.tokens import token_hash, token_new
@@ -26,9 +28,16 @@ from alliance.checkins.models import (
     Practice,
     RepairChoice,
 )
+from alliance.messaging.models import DeliveryKind
+from alliance.messaging.services import staff_message_schedule, supervisors_of_agency
 from participants.models import Participant, ParticipantStatus
 
 REPAIR_CHOICE_WINDOW = timedelta(hours=2)
+
+# When an alert should be looked at by (docs/decisions.md 106): a low answer on safety, or a
+# wish to talk with a supervisor, within a day; anything else within two.
+ALERT_DUE_WITHIN = timedelta(days=2)
+ALERT_URGENT_DUE_WITHIN = timedelta(days=1)
 
 DISCHARGED_NO_LINKS = _(
     "This participant has been discharged, so no new check-in link can be made or sent. "
@@ -252,6 +261,17 @@ CLAIM_FIELDS = {
 }
 
 
+def _alert_triage_defaults(participant_id: int, rules: list[str], now: datetime) -> dict:
+    """A new alert's owner (the participant's peer) and due time."""
+    # A subquery inside the INSERT: no statement of its own on the check-in's submit.
+    peer_id = Subquery(Participant.objects.filter(pk=participant_id).values("assigned_peer_id")[:1])
+    urgent = AlertRule.SAFETY_ITEM in rules
+    return {
+        "owner_id": peer_id,
+        "due_at": now + (ALERT_URGENT_DUE_WITHIN if urgent else ALERT_DUE_WITHIN),
+    }
+
+
 def checkin_claim(*, raw_token: str) -> CheckInRequest | None:
     """Spend the open check-in link `raw_token` in the caller's transaction, or None (unknown,
     used, revoked or expired; or spent by a concurrent submit, which waits for this one's
@@ -335,23 +355,52 @@ def checkin_submit(
             rules=rules,
             practices=practices,
             created_at=now,
+            **_alert_triage_defaults(checkin.participant_id, rules, now),
         )
     response.has_alert = bool(rules)
     return response
 
 
+@transaction.atomic
 def repair_choice_record(*, response: CheckInResponse, choice: str) -> bool:
     """Record what the participant would like to happen after a dip. Once only, and only soon
-    after the check-in (the link is already spent)."""
+    after the check-in (the link is already spent). A wish to talk with a supervisor becomes
+    a request on the alert: due within a day, and every supervisor is told (in the app, and
+    by an email that names no one)."""
     if choice not in RepairChoice.values:
         return False
-    return bool(
+    now = timezone.now()
+    recorded = bool(
         CheckInResponse.objects.filter(
             pk=response.pk,
             repair_choice="",
-            submitted_at__gt=timezone.now() - REPAIR_CHOICE_WINDOW,
+            submitted_at__gt=now - REPAIR_CHOICE_WINDOW,
         ).update(repair_choice=choice)
     )
+    if recorded and choice == RepairChoice.SUPERVISOR:
+        alert = Alert.objects.filter(response_id=response.pk).first()
+        if alert is not None:
+            supervisor_request_record(alert=alert, now=now)
+    return recorded
+
+
+@transaction.atomic
+def supervisor_request_record(*, alert: Alert, now: datetime) -> None:
+    """The participant asked to talk with a supervisor: mark the alert, bring its due time
+    forward to a day from now at the latest, and notify the agency's supervisors."""
+    due = now + ALERT_URGENT_DUE_WITHIN
+    Alert.objects.filter(pk=alert.pk).update(
+        supervisor_requested_at=now,
+        due_at=Least(Coalesce("due_at", Value(due)), Value(due)),
+    )
+    audit_record(agency=alert.agency, actor=None, action="alert.supervisor_requested", target=alert)
+    for membership in supervisors_of_agency():
+        staff_message_schedule(
+            kind=DeliveryKind.SUPERVISOR_REQUEST,
+            subject_id=alert.pk,
+            membership=membership,
+            due_at=now,
+        )
 
 
 @transaction.atomic
@@ -401,6 +450,26 @@ def alert_acknowledge(*, alert: Alert, by: User) -> None:
             action="alert.acknowledged",
             target=alert,
         )
+
+
+@transaction.atomic
+def alert_triage(
+    *, alert: Alert, by: User, owner: Membership | None, due_at: datetime | None, status: str
+) -> None:
+    """Set who has an unresolved alert, by when, and whether it is open or in progress
+    (resolving has its own service, with what was done)."""
+    if status not in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED):
+        raise ValueError(status)
+    changes = {"owner": owner, "due_at": due_at, "status": status}
+    if status == AlertStatus.ACKNOWLEDGED:
+        changes.update(acknowledged_at=Coalesce("acknowledged_at", Value(timezone.now())))
+    updated = (
+        Alert.objects.filter(pk=alert.pk).exclude(status=AlertStatus.RESOLVED).update(**changes)
+    )
+    if status == AlertStatus.ACKNOWLEDGED:
+        Alert.objects.filter(pk=alert.pk, acknowledged_by__isnull=True).update(acknowledged_by=by)
+    if updated:
+        audit_record(agency=alert.agency, actor=by, action="alert.triaged", target=alert)
 
 
 @transaction.atomic
@@ -467,5 +536,6 @@ def checkins_count_missed(now: datetime | None = None) -> int:
                     participant_id=participant_id,
                     rules=[AlertRule.MISSED],
                     practices=["consistency"],
+                    **_alert_triage_defaults(participant_id, [AlertRule.MISSED], timezone.now()),
                 )
     return len(expired)

@@ -36,6 +36,12 @@ urlpatterns = [
         viewed="alert",
     ),
     agency_path(
+        "alerts/<int:alert_id>/triage/",
+        views.alert_triage,
+        name="alert_triage",
+        roles=EVERY_ROLE,
+    ),
+    agency_path(
         "alerts/<int:alert_id>/acknowledge/",
         views.alert_acknowledge,
         name="alert_acknowledge",

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,6 +37,7 @@ from alliance.checkins import charts, reports, services
 from alliance.checkins import messages as checkin_messages
 from alliance.checkins.forms import (
     AlertResolveForm,
+    AlertTriageForm,
     CheckInForm,
     RepairChoiceForm,
     checkin_fields_html,
@@ -50,7 +51,7 @@ from alliance.checkins.models import (
     InstrumentItem,
     Practice,
 )
-from alliance.checkins.repair import suggestions_for
+from alliance.checkins.repair import suggestions_ranked
 from alliance.checkins.selectors import instrument_items
 from alliance.messaging.models import DeliveryChannel
 from alliance.messaging.services import participant_channel
@@ -202,19 +203,45 @@ def checkin_paper_enter(request, agency_slug, participant):
 # Alerts ------------------------------------------------------------------------------------
 
 
+ALERT_VIEWS = {
+    "open": gettext_lazy("Open and in progress"),
+    "mine": gettext_lazy("Mine"),
+    "supervisor": gettext_lazy("Asked for a supervisor"),
+    "all": gettext_lazy("All, resolved too"),
+}
+
+
 def alert_list(request, agency_slug):
+    """Unresolved alerts, the most urgent first: a request to talk with a supervisor, then by
+    due time. "Mine" are those the member owns."""
     show = request.GET.get("show", "open")
+    show = show if show in ALERT_VIEWS else "open"
     alerts = in_caseload(Alert.objects.all(), request.membership, "participant").select_related(
-        "participant", "response", "participant__assigned_peer__user"
+        "participant", "response", "owner__user"
     )
     if show != "all":
-        alerts = alerts.exclude(status=AlertStatus.RESOLVED)
+        alerts = alerts.exclude(status=AlertStatus.RESOLVED).order_by(
+            F("supervisor_requested_at").desc(nulls_last=True),
+            F("due_at").asc(nulls_last=True),
+            "-created_at",
+            "-id",
+        )
+    if show == "mine":
+        alerts = alerts.filter(owner=request.membership)
+    elif show == "supervisor":
+        alerts = alerts.filter(supervisor_requested_at__isnull=False)
     page = Paginator(alerts, ALERTS_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "checkins/alert_list.html", {"page": page, "show": show})
+    return render(
+        request,
+        "checkins/alert_list.html",
+        {"page": page, "show": show, "views": ALERT_VIEWS, "now": timezone.now()},
+    )
 
 
-def alert_detail(request, agency_slug, alert):
+def _alert_page(request, alert, *, triage_form=None, resolve_form=None, status=200):
     free_text = []
+    previous_scores = None
+    scores = {}
     if alert.response:
         items = InstrumentItem.objects.filter(
             instrument_id=alert.response.instrument_id, kind="text"
@@ -224,16 +251,64 @@ def alert_detail(request, agency_slug, alert):
             for item in items
             if str(item.pk) in alert.response.answers
         ]
+        scores = alert.response.practice_scores or {}
+        previous_scores = (
+            CheckInResponse.objects.filter(
+                participant_id=alert.participant_id,
+                submitted_at__lt=alert.response.submitted_at,
+            )
+            .order_by("-submitted_at", "-id")
+            .values_list("practice_scores", flat=True)
+            .first()
+        )
+    ranked = suggestions_ranked(alert.practices, scores, previous_scores)
+    if triage_form is None:
+        triage_form = AlertTriageForm(
+            initial={
+                "owner": alert.owner_id,
+                "due_at": timezone.localtime(alert.due_at) if alert.due_at else None,
+                "status": alert.status if alert.status != AlertStatus.RESOLVED else "open",
+            }
+        )
     return render(
         request,
         "checkins/alert_detail.html",
         {
             "alert": alert,
-            "suggestions": suggestions_for(alert.practices),
+            "suggestions": ranked[:TOP_SUGGESTIONS],
+            "more_suggestions": ranked[TOP_SUGGESTIONS:],
             "free_text": free_text,
-            "resolve_form": AlertResolveForm(),
+            "triage_form": triage_form,
+            "resolve_form": resolve_form or AlertResolveForm(),
+            "overdue": alert.due_at is not None
+            and alert.due_at < timezone.now()
+            and alert.status != AlertStatus.RESOLVED,
         },
+        status=status,
     )
+
+
+TOP_SUGGESTIONS = 3
+
+
+def alert_detail(request, agency_slug, alert):
+    return _alert_page(request, alert)
+
+
+@require_POST
+def alert_triage(request, agency_slug, alert):
+    form = AlertTriageForm(request.POST)
+    if not form.is_valid():
+        return _alert_page(request, alert, triage_form=form, status=400)
+    services.alert_triage(
+        alert=alert,
+        by=request.user,
+        owner=form.cleaned_data["owner"],
+        due_at=form.cleaned_data["due_at"],
+        status=form.cleaned_data["status"],
+    )
+    messages.success(request, _("Saved."))
+    return redirect("alert_detail", agency_slug=request.agency.slug, alert_id=alert.pk)
 
 
 @require_POST
@@ -246,16 +321,7 @@ def alert_acknowledge(request, agency_slug, alert):
 def alert_resolve(request, agency_slug, alert):
     form = AlertResolveForm(request.POST)
     if not form.is_valid():
-        return render(
-            request,
-            "checkins/alert_detail.html",
-            {
-                "alert": alert,
-                "suggestions": suggestions_for(alert.practices),
-                "resolve_form": form,
-            },
-            status=400,
-        )
+        return _alert_page(request, alert, resolve_form=form, status=400)
     services.alert_resolve(alert=alert, by=request.user, note=form.cleaned_data["note"])
     messages.success(request, _("Alert resolved."))
     return redirect("alert_detail", agency_slug=request.agency.slug, alert_id=alert.pk)

@@ -18,6 +18,7 @@ class DeliveryKind(models.TextChoices):
     CHECKIN_LINK = "checkin_link", _("Check-in link, sent by staff")
     PORTAL_LINK = "portal_link", _("Portal link")
     ALERT = "alert", _("Alliance alert")
+    SUPERVISOR_REQUEST = "supervisor_request", _("Request to talk with a supervisor")
     GOAL_REVIEW = "goal_review", _("Goal review due")
     TEXT_REPLY = "text_reply", _("Answer to a text")
     KEYWORD_REPLY = "keyword_reply", _("Answer to STOP, START or HELP")

@@ -54,7 +54,9 @@ def test_responses_instruments_and_alert_actions(agency_a, api_a):
     instruments = api_a.get(f"{V1}/instruments/").json()["results"]
     assert instruments and instruments[0]["items"]
     url = f"{V1}/alerts/{alert.pk}/"
-    assert api_a.get(url).json()["status"] == "open"
+    body = api_a.get(url).json()
+    assert body["status"] == "open" and body["due_at"] and body["supervisor_requested_at"] is None
+    assert body["owner"] is None  # the participant has no peer
     assert api_a.post(url + "acknowledge/").json()["status"] == "acknowledged"
     assert "note" in assert_error(api_a.post(url + "resolve/", {}), 400, "invalid")["fields"]
     resolved = api_a.post(url + "resolve/", {"note": "Called and talked it through"})

@@ -220,14 +220,14 @@ def peer_resolves_the_alert(page, agency, participant) -> None:
     page.wait_for_url(f"**/a/{agency.slug}/alerts/")
     assert_no_axe_violations(page)
     row = page.get_by_role("row", name=re.compile(participant.preferred_name))
-    assert "Talk with a supervisor" in row.inner_text()
+    assert "Wants to talk with a supervisor" in row.inner_text()
     row.get_by_role("link").click()
     page.wait_for_url(re.compile(r"/alerts/\d+/$"))
     main = page.locator("main")
     assert "Talk with a supervisor" in main.inner_text()
     assert page.locator("blockquote", has_text=THEIR_WORDS).is_visible()
     assert_no_axe_violations(page)
-    screenshot(page, "alert-detail", full_page=True)
+    # The alert's screenshot is taken in tests/e2e/test_working_day.py (triaged).
     alert_url = page.url
 
     # The trend, from the participant page.
@@ -299,7 +299,7 @@ def test_peer_enrols_a_participant_who_checks_in_in_spanish_and_the_peer_repairs
     staff.wait_for_url(f"**/a/{agency_a.slug}/participants/")
     assert staff.get_by_role("row", name=re.compile("Lucía")).count() == 1
     assert_no_axe_violations(staff)
-    screenshot(staff, "caseload")
+    # The caseload's screenshot is taken in tests/e2e/test_working_day.py (a working list).
     staff.set_viewport_size(PHONE)
     assert_no_sideways_scrolling(staff)
     assert_no_axe_violations(staff)

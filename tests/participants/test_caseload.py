@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agencies.tenancy import agency_scope
-from alliance.checkins.models import CheckInResponse
+from alliance.checkins import services
 from alliance.commitments.models import CheckInSchedule, Commitment
 from participants.models import ChannelConsent, Contact
 from tests.conftest import client_for
@@ -59,7 +59,7 @@ def _busy_participant(agency, peer, n):
     make_checkin_response(participant, scale_value=5, days_ago=10)
     low = make_checkin_response(participant, scale_value=1)
     with agency_scope(agency):
-        CheckInResponse.objects.filter(pk=low.pk).update(repair_choice="supervisor")
+        assert services.repair_choice_record(response=low, choice="supervisor")
     late = make_commitment(participant, staff=peer, hours_ahead=48)
     make_commitment(participant, staff=peer, hours_ahead=72, what="Bring the bus pass")
     with agency_scope(agency):
