@@ -12,8 +12,10 @@ deliberately excused.
 The data is the demo's (demo/seed.py: two agencies with weeks of history), made once for the
 module and served by a live server of the module's own, so the ~150 page visits share one
 browser and a few signed-in contexts instead of rebuilding everything per page.
+`WALK_SCREENSHOTS=1` also saves every page it opens as var/screenshots/walk-<page>.png, to look at.
 """
 
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -25,7 +27,14 @@ from django.test import Client
 from django.urls import reverse
 
 from agencies.models import Role
-from tests.e2e.conftest import AXE_JS, AXE_TAGS, DESKTOP, PHONE, TIMEOUT_MS
+from tests.e2e.conftest import (
+    AXE_JS,
+    AXE_TAGS,
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS_SCRATCH,
+    TIMEOUT_MS,
+)
 from tests.routes import agency_routes, all_routes
 from tests.test_cross_agency_routes import OBJECT_BUILDERS
 
@@ -443,6 +452,9 @@ def test_page_fits_a_phone_and_axe_finds_nothing(site, page):
             f"{page} scrolls sideways: {overflow['scrollWidth']}px wide on a "
             f"{overflow['width']}px screen; sticking out: {'; '.join(overflow['elements'])}"
         )
+        if os.environ.get("WALK_SCREENSHOTS") == "1":  # to look at every page, not committed
+            SCREENSHOTS_SCRATCH.mkdir(parents=True, exist_ok=True)
+            tab.screenshot(path=str(SCREENSHOTS_SCRATCH / f"walk-{page}.png"), full_page=True)
         _assert_axe_clean(tab, str(page))
         errors = [
             error
