@@ -164,6 +164,21 @@ PAGES = [
 # The site: demo data, a live server, signed-in browser contexts --------------------------------
 
 
+# Real addresses can be long and have no place to break: pages must wrap them, not widen.
+LONG_EMAIL = (
+    "{}.christopheralexander.montgomerywashington@peerrecoveryservicesofamerica.example.org"
+)
+
+
+def _give_a_long_email(user) -> None:
+    from allauth.account.models import EmailAddress
+
+    email = LONG_EMAIL.format("peer")
+    EmailAddress.objects.filter(user=user).update(email=email)
+    user.email = email
+    user.save(update_fields=["email"])
+
+
 class Site:
     """The demo agencies, the objects the walk's URLs name, and a browser context per visitor."""
 
@@ -258,7 +273,8 @@ def _build(site, route_name: str, who: str, language: str) -> str:
             return reverse("account_login")  # the visit signs in to reach the code step
         case "invitation_accept":
             invitation_agency = site.agency if language == "en" else site.spanish_agency
-            return reverse(route_name, args=[make_invitation(invitation_agency)[1]])
+            invitation = make_invitation(invitation_agency, email=LONG_EMAIL.format("invitee"))
+            return reverse(route_name, args=[invitation[1]])
         case "portal_home" | "portal_profile" | "portal_preferences":
             return reverse(route_name, args=[site.portal_token(person)])
         case "portal_goal_edit":
@@ -312,6 +328,7 @@ def site(browser, django_db_setup, django_db_blocker):
                 # Dee: the demo's first participant, with a dip, an alert, goals, commitments.
                 site.participant = Participant.objects.get(preferred_name="Dee")
                 peer = site.participant.assigned_peer
+                _give_a_long_email(peer.user)
                 site.members = {
                     str(Role.PEER): peer,
                     str(Role.SUPERVISOR): Membership.objects.get(
@@ -382,14 +399,21 @@ WIDEST_JS = """() => {
   const sticking = [...document.body.querySelectorAll('*')].filter(
     (el) => el.getBoundingClientRect().right > width + 1 && !clipped(el)
   );
+  // Text that runs past its own box (a long address with nowhere to break): its element.
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.textContent.trim() || sticking.includes(node.parentElement)) continue;
+    range.selectNodeContents(node);
+    if (range.getBoundingClientRect().right > width + 1 && !clipped(node)) {
+      sticking.push(node.parentElement);
+    }
+  }
   const outermost = sticking.filter((el) => !sticking.includes(el.parentElement));
-  outermost.sort((a, b) => b.getBoundingClientRect().right - a.getBoundingClientRect().right);
   return {
     scrollWidth: root.scrollWidth,
     width,
-    elements: outermost.slice(0, 3).map(
-      (el) => `${describe(el)} (right edge ${Math.round(el.getBoundingClientRect().right)}px)`
-    ),
+    elements: outermost.slice(0, 3).map(describe),
   };
 }"""
 
