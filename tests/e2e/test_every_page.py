@@ -84,8 +84,6 @@ NOT_PAGES = {
     "checkin_repair_choice": POST_ONLY + " (its answer is the thank-you page, opened here)",
     # allauth features Rapport does not use (settings: no sign-up, no email verification, no
     # login or reauthentication by emailed code)
-    "account_signup": "sign-up is closed (invitations only): redirects to the sign-in page",
-    "account_inactive": "allauth's page for deactivated users; Rapport deactivates memberships",
     "account_email_verification_sent": "email verification is off (invitations prove it)",
     "account_confirm_email": "email verification is off (invitations prove it)",
     "account_confirm_login_code": "login by emailed code is off",
@@ -123,6 +121,8 @@ def _staff_pages() -> list[tuple[str, str]]:
 # Pages outside /a/<agency_slug>/, with who opens them.
 OTHER_PAGES = [
     ("account_login", "anonymous"),
+    ("account_signup", "anonymous"),  # sign-up is closed (invitations only): says so
+    ("account_inactive", "anonymous"),  # shown to a deactivated user who signs in
     ("account_reset_password", "anonymous"),
     ("account_reset_password_done", "anonymous"),
     ("account_reset_password_from_key", "reset-link"),  # a context of its own
