@@ -29,7 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from agencies import links
 from agencies.access import in_caseload
-from agencies.formatting import format_day
+from agencies.formatting import format_day, format_moment
 from agencies.services import audit_record
 from agencies.submissions import stores_once
 from agencies.tenancy import TokenLookup, agency_scope, find_by_token
@@ -93,7 +93,6 @@ def checkin_link_create(request, agency_slug, participant):
         messages.error(request, " ".join(error.messages))
         return _back(participant)
     url = _link(raw_token)
-    zone = zoneinfo.ZoneInfo(participant.time_zone)
     return render(
         request,
         "checkins/checkin_link_created.html",
@@ -103,9 +102,7 @@ def checkin_link_create(request, agency_slug, participant):
             "url": url,
             "qr": mark_safe(_qr_svg(url)),  # noqa: S308 (segno's SVG, our escaped label)
             # Formatted here: the date filter would turn it back into the agency's zone.
-            "expires_for_participant": formats.date_format(
-                timezone.localtime(checkin.expires_at, zone), "D j M, H:i"
-            ),
+            "expires_for_participant": format_moment(checkin.expires_at, participant.time_zone),
             "participant_zone": participant.time_zone,
             "other_zone": participant.time_zone != request.agency.time_zone,
             "send_channel": participant_channel(participant),
