@@ -252,6 +252,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "agencies.api.schema.state_input_rules",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ParticipantStatusEnum": "participants.models.ParticipantStatus",
         "ContactChannelEnum": "participants.models.Channel",
