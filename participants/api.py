@@ -14,9 +14,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from agencies.access import EVERY_ROLE, SUPERVISORS
+from agencies.api.errors import Duplicate
 from agencies.api.filters import DateTimeFilter, IdFilter
 from agencies.api.schema import api_doc
-from agencies.api.serializers import ModelSerializer, Serializer
+from agencies.api.serializers import ModelSerializer, Serializer, StrictBooleanField
 from agencies.api.viewsets import AgencyScopedViewSet
 from agencies.models import LANGUAGE_CHOICES, TIME_ZONE_CHOICES, Membership, Role
 from participants import services
@@ -146,8 +147,8 @@ class ProfileSerializer(ModelSerializer):
 
 
 class ConsentsSerializer(Serializer):
-    sms = serializers.BooleanField(help_text="Okay to text.")
-    email = serializers.BooleanField(help_text="Okay to email.")
+    sms = StrictBooleanField(help_text="Okay to text.")
+    email = StrictBooleanField(help_text="Okay to email.")
 
 
 class ParticipantSerializer(ModelSerializer):
@@ -235,9 +236,7 @@ class ParticipantWriteSerializer(Serializer):
             if participant is not None:
                 taken = taken.exclude(pk=participant.pk)
             if taken.exists():
-                raise serializers.ValidationError(
-                    {"external_id": ["Another participant has this record number."]}
-                )
+                raise Duplicate({"external_id": ["Another participant has this record number."]})
         names = ParticipantForm._meta.fields
         view = self.context["view"]
         is_peer = view.membership is not None and view.membership.role == Role.PEER

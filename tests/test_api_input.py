@@ -44,6 +44,13 @@ def test_unknown_fields_in_an_update_are_refused_by_name(api_a, agency_a):
     assert participant.preferred_name == "Ann Lee"
 
 
+def test_unknown_fields_are_named_beside_the_other_errors(api_a, agency_a):
+    response = api_a.post(
+        "/api/v1/participants/", {"preferred_name": "", "agency": 1}, format="json"
+    )
+    assert set(error_of(response)["fields"]) == {"preferred_name", "agency"}
+
+
 def test_every_api_serializer_refuses_unknown_fields():
     """One mechanism for every serializer: each one of the API modules derives from
     agencies.api.serializers (a new one that does not fails here)."""

@@ -1,22 +1,20 @@
 """The OpenAPI document, Swagger UI under the site's CSP, and schemathesis fuzzing every
-operation in-process (WSGI) with a valid key: no server errors, no response that contradicts
-the schema (status codes, content types, bodies, headers)."""
+operation in-process (WSGI) with a valid key and every check (`--checks all`): no server
+errors, no response that contradicts the schema, no invalid input accepted, no input the
+schema allows refused, except the findings listed in KNOWN_FINDINGS."""
 
 import re
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 import schemathesis
 from django.contrib.staticfiles import finders
 from django.core.wsgi import get_wsgi_application
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.core.parameters import ParameterLocation
 
 from tests.factories import (
     make_alert,
@@ -136,20 +134,67 @@ def world(db, agency_a, settings, wsgi_keeps_the_test_connection):
         "goals/steps": make_goal_step(goal).pk,
     }
     return SimpleNamespace(
-        raw_key=make_api_key(agency_a)[1], ids=ids, participant=participant, goal=goal
+        raw_key=make_api_key(agency_a)[1], ids=ids, participant=participant, goal=goal, peer=peer
     )
 
 
 # Loaded in-process at collection (the schema view needs no database); cases then call the
 # same WSGI application.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    response_headers_conformance,
-]
+load_all_checks()
+ALL_CHECKS = CHECKS.get_all()  # as `--checks all`
+
+# Findings left, each stated exactly (operation, check -> the fields its 400 may name): any
+# other finding fails the test (decision 137). A phone number's validity depends on its
+# country's numbering plan, which no JSON Schema pattern states; quiet hours must differ and
+# come in pairs with what is already stored, and JSON Schema compares no two values, nor
+# knows what is stored.
+KNOWN_FINDINGS = {
+    ("POST", "/api/v1/participants/", "RejectedPositiveData"): {"phone"},
+    ("PATCH", "/api/v1/participants/{id}/", "RejectedPositiveData"): {"phone"},
+    ("PATCH", "/api/v1/participants/{id}/profile/", "RejectedPositiveData"): {
+        "quiet_hours_start",
+        "quiet_hours_end",
+    },
+}
+
+
+def negative_at(case, location) -> bool:
+    """Whether this part of the request was generated to break the schema (then it is sent
+    as generated: a made-up id must answer 404, an invalid body 400)."""
+    return case.meta is not None and case.meta.is_negative_at(location)
+
+
+def real_references(case, world) -> None:
+    """Ids the fuzzer cannot know (a participant, a staff member, an instrument of this
+    agency), and dates the schema states only in words ("in the future"), set to real ones
+    in the cases that follow the schema. Negative cases are sent as generated."""
+    if not isinstance(case.body, dict) or negative_at(case, ParameterLocation.BODY):
+        return
+    body = case.body
+    references = {
+        "participant": world.participant.pk,
+        "staff": world.peer.pk,
+        "assigned_peer": world.peer.pk,
+        "instrument": world.ids["instruments"],
+    }
+    for name, value in references.items():
+        if isinstance(body.get(name), int):
+            body[name] = value
+    for name in ("due_at", "new_due_at"):
+        if isinstance(body.get(name), str):
+            body[name] = (timezone.now() + timedelta(days=3)).isoformat()
+    if isinstance(body.get("review_on"), str):
+        body["review_on"] = (timezone.localdate() + timedelta(days=3)).isoformat()
+
+
+def is_known(case, response, failure) -> bool:
+    allowed = KNOWN_FINDINGS.get((case.method.upper(), case.operation.path, type(failure).__name__))
+    try:
+        fields = set(response.json()["error"].get("fields", {}))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
+    return bool(allowed and fields and fields <= allowed)
 
 
 @schema.parametrize()
@@ -159,15 +204,22 @@ CHECKS = [
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_fuzzed_requests_never_fail_or_break_the_schema(case, world):
+def test_fuzzed_requests_pass_every_check(case, world):
     # The literal segments before {id}: "goals", or "goals/steps" for a goal's step.
     before_id = case.operation.path.removeprefix("/api/v1/").split("{id}", 1)[0]
     resource = "/".join(p for p in before_id.split("/") if p and not p.startswith("{"))
-    if case.path_parameters:
+    if case.path_parameters and not negative_at(case, ParameterLocation.PATH):
         if "id" in case.path_parameters:
             case.path_parameters["id"] = world.ids[resource]
         if "participant_pk" in case.path_parameters:
             case.path_parameters["participant_pk"] = world.participant.pk
         if "goal_pk" in case.path_parameters:
             case.path_parameters["goal_pk"] = world.goal.pk
-    case.call_and_validate(headers={"Authorization": f"Bearer {world.raw_key}"}, checks=CHECKS)
+    real_references(case, world)
+    headers = {"Authorization": f"Bearer {world.raw_key}"}
+    response = case.call(headers=headers)
+    try:
+        case.validate_response(response, checks=ALL_CHECKS, headers=headers)
+    except BaseExceptionGroup as group:
+        if not all(is_known(case, response, failure) for failure in group.exceptions):
+            raise

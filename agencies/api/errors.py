@@ -21,6 +21,13 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class Duplicate(Conflict):
+    """A value another row already holds (a record number): 409 `conflict`, with `fields`
+    naming it, as a validation error does."""
+
+    default_detail = "This conflicts with an existing record (a duplicate)."
+
+
 class AgencyRequired(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = (
@@ -96,7 +103,13 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a bug: let Django answer 500 and log it
-    if isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, Duplicate) and isinstance(exc.detail, dict):
+        body = {
+            "code": "conflict",
+            "message": Duplicate.default_detail,
+            "fields": _flatten(exc.detail),
+        }
+    elif isinstance(exc, exceptions.ValidationError):
         body = {
             "code": "invalid",
             "message": "Some fields are invalid.",

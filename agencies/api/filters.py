@@ -3,10 +3,12 @@ from datetime import UTC
 from django import forms
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 
 BIGINT_MAX = 2**63 - 1
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": BIGINT_MAX})
 class IdFilter(filters.NumberFilter):
     """An id in a query (`?participant=12`): a whole number, so no query sees a fraction or an
     out-of-range value."""

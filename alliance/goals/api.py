@@ -10,7 +10,7 @@ from agencies.access import EVERY_ROLE
 from agencies.api.filters import IdFilter
 from agencies.api.pagination import IdCursorPagination
 from agencies.api.schema import api_doc
-from agencies.api.serializers import ModelSerializer, Serializer
+from agencies.api.serializers import ModelSerializer, Serializer, StrictBooleanField
 from agencies.api.viewsets import AgencyScopedViewSet
 from alliance.goals import services as goals
 from alliance.goals.forms import STEP_MAX, WORDS_MAX, GoalForm, StepForm
@@ -37,7 +37,7 @@ class GoalStepSerializer(ModelSerializer):
 class GoalSerializer(ModelSerializer):
     participant = serializers.IntegerField(source="participant_id", read_only=True)
     steps = GoalStepSerializer(many=True, read_only=True)
-    needs_agreement = serializers.BooleanField(
+    needs_agreement = StrictBooleanField(
         read_only=True,
         help_text="True until the participant agrees (through their portal link) to the goal's "
         "current words; a staff change of the words after agreement sets it again.",
@@ -136,17 +136,12 @@ class GoalStepCreateSerializer(Serializer):
 
 
 class GoalStepUpdateSerializer(Serializer):
-    done = serializers.BooleanField(
+    done = StrictBooleanField(
         required=False, help_text="Whether the step is done (ticked). Absent: no change."
     )
 
-    def validate(self, attrs):
-        # A step's text is fixed once added (as on the staff page): say so rather than ignore it.
-        if "text" in self.initial_data:
-            raise serializers.ValidationError(
-                {"text": ["A step's text cannot be changed; add a new step instead."]}
-            )
-        return attrs
+    # A step's text is fixed once added (as on the staff page): say so, not just "unknown".
+    unknown_field_messages = {"text": "A step's text cannot be changed; add a new step instead."}
 
 
 class GoalFilter(filters.FilterSet):

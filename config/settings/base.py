@@ -263,10 +263,16 @@ RAPPORT_IDEMPOTENCY_IN_PROGRESS_SECONDS = env_int("RAPPORT_IDEMPOTENCY_IN_PROGRE
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rapport API",
     "DESCRIPTION": "The REST API for integrators. Every request acts inside one agency: the "
-    'API key\'s. Errors share one body: `{"error": {"code", "message", "fields"}}`.',
+    'API key\'s. Errors share one body: `{"error": {"code", "message", "fields"}}`. '
+    "Search terms travel in query strings (`?q=`, `?external_id=`): Rapport redacts them from "
+    "its own logs; keep them out of your own proxies' logs too.",
     "VERSION": "1.0.0",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "agencies.api.schema.state_input_rules",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ParticipantStatusEnum": "participants.models.ParticipantStatus",
         "ContactChannelEnum": "participants.models.Channel",

@@ -129,11 +129,14 @@ def test_goal_edit_keeps_what_the_participant_agreed_to(agency_a, peer_a, key_a,
     assert [event.actor_label for event in updates] == [label, label]
     assert _goal_events(agency_a, "goal.review_planned", actor_label=label)
 
-    # The same values again, or read-only fields, change nothing and record nothing.
-    again = api_a.patch(
-        url,
-        {"words": "Walk every morning with my dog", "needs_agreement": False, "agreed_at": None},
-    )
+    # Read-only fields are refused by name (decision 130); the same values again change
+    # nothing and record nothing.
+    read_only = api_a.patch(url, {"words": "Walk", "needs_agreement": False, "agreed_at": None})
+    assert set(assert_error(read_only, 400, "invalid")["fields"]) == {
+        "needs_agreement",
+        "agreed_at",
+    }
+    again = api_a.patch(url, {"words": "Walk every morning with my dog"})
     assert again.status_code == 200 and again.json() == reworded
     assert len(_goal_events(agency_a, "goal.updated")) == 2
     # The staff page shows the same goal.
@@ -153,7 +156,7 @@ def test_goal_edit_validates_like_the_staff_page(agency_a, api_a):
     error = assert_error(
         api_a.patch(
             url,
-            {"words": " ", "status": "done", "review_on": yesterday.isoformat(), "x": 1},
+            {"words": " ", "status": "done", "review_on": yesterday.isoformat()},
         ),
         400,
         "invalid",

@@ -49,7 +49,7 @@ def test_validation_errors_have_field_messages(api_a):
 def test_duplicate_record_number_is_a_field_error(agency_a, api_a):
     make_participant(agency_a, external_id="R-1")
     response = api_a.post(f"{V1}/participants/", {"preferred_name": "B", "external_id": "R-1"})
-    assert "external_id" in assert_error(response, 400, "invalid")["fields"]
+    assert "external_id" in assert_error(response, 409, "conflict")["fields"]
 
 
 def test_update_profile_consents_and_status(agency_a, api_a):
@@ -94,7 +94,7 @@ def test_filtering_and_cursor_pagination(agency_a, api_a):
     assert {r["id"] for r in second["results"]}.isdisjoint({r["id"] for r in page["results"]})
     paused = api_a.get(f"{V1}/participants/", {"status": "paused"}).json()["results"]
     assert [r["preferred_name"] for r in paused] == ["Paused"]
-    assert_error(api_a.get(f"{V1}/participants/", {"cursor": "garbage"}), 400, "invalid")
+    assert_error(api_a.get(f"{V1}/participants/", {"cursor": "garbage"}), 404, "not_found")
     assert_error(api_a.get(f"{V1}/participants/", {"status": "nope"}), 400, "invalid")
 
 
