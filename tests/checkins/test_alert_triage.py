@@ -78,7 +78,7 @@ def test_staff_set_owner_due_time_and_status_and_the_list_shows_them(
     page = browser.get(url).text
     assert "In progress" in page and "Sam Okafor" in page
     listed = client_for(supervisor_a.user).get("/a/agency-a/alerts/?show=mine").text
-    assert "Lucía" in listed and "Sam Okafor" in listed and "Tue 4 Mar, 09:30" in listed
+    assert "Lucía" in listed and "Sam Okafor" in listed and "Tue, Mar 4, 2031, 9:30 AM" in listed
     assert "Lucía" not in browser.get("/a/agency-a/alerts/?show=mine").text  # not the peer's
 
 
