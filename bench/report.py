@@ -285,9 +285,9 @@ def issue_17_goals(results: dict) -> list[str]:
 READING_17 = [
     "## Reading the issue 17 figures",
     "",
-    "- The machine was busy during this run (2 cores shared with other engineers' test suites; "
-    "load average about 12): absolute times are about twice those of a quiet run. The ratios "
-    "interleave Rapport and its floor minute by minute, so they are the figures to compare.",
+    "- The machine is shared (2 cores; other engineers' test suites come and go): absolute "
+    "times vary by a factor of two or more between runs an hour apart. The ratios interleave "
+    "Rapport and its floor minute by minute, so they are the figures to compare.",
     "- **Check-in (goal 1)**: the statements are within the goal (the page 2 statements in one "
     "round trip, the submit 3-4 in one transaction: decisions 151 and 153; before, the page "
     "took 4 round trips and the submit 9 in two transactions). What remains between Rapport "
