@@ -49,7 +49,9 @@ class AgencySettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = time_zone_choices(self.instance.time_zone)
+        self.fields["time_zone"].choices = time_zone_choices(
+            self.instance.time_zone, self.data.get(self.add_prefix("time_zone"), "")
+        )
 
 
 class NewStaffAccountForm(forms.Form):

@@ -90,10 +90,19 @@ def time_zone_label(name: str) -> str:
     return str(_LABELS.get(name, name))
 
 
-def time_zone_choices(current: str = "", *, empty_label=None) -> list:
-    """Grouped choices for a select: the curated list, the current value when it is a real
-    zone not on the list (so it stays chosen), and an empty choice when empty_label is given."""
+def time_zone_choices(*current: str, empty_label=None) -> list:
+    """Grouped choices for a select: the curated list, each `current` value that is a real
+    zone not on the list (the stored one, so it stays chosen; the one sent, so the API and
+    imports accept any IANA name through the same form), and an empty choice when
+    empty_label is given."""
     choices = [("", empty_label)] if empty_label is not None else []
-    if current and current not in _LABELS and current in zoneinfo.available_timezones():
-        choices.append((_("Current setting"), [(current, current)]))
+    others = sorted(
+        {
+            name
+            for name in current
+            if name and name not in _LABELS and name in zoneinfo.available_timezones()
+        }
+    )
+    if others:
+        choices.append((_("Current setting"), [(name, name) for name in others]))
     return choices + CURATED

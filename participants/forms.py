@@ -92,7 +92,9 @@ class ParticipantForm(PeerChoiceMixin, forms.ModelForm):
             )
         self.fields["time_zone"].required = False
         self.fields["time_zone"].choices = time_zone_choices(
-            self.instance.time_zone, empty_label=_("The agency's time zone")
+            self.instance.time_zone,
+            self.data.get(self.add_prefix("time_zone"), ""),
+            empty_label=_("The agency's time zone"),
         )
         self.fields["time_zone"].help_text = _(
             "Leave empty for the agency's time zone (%(zone)s)."

@@ -121,3 +121,13 @@ def test_check_in_by_text_reply_is_a_profile_setting_a_patch_keeps(agency_a, api
     assert api_a.patch(url, {"checkin_by_reply": True}).json()["checkin_by_reply"] is True
     # A change of another field leaves it as it was.
     assert api_a.patch(url, {"language": "es"}).json()["checkin_by_reply"] is True
+
+
+def test_the_api_accepts_any_real_time_zone_not_only_the_pages_short_list(api_a):
+    created = api_a.post(
+        f"{V1}/participants/", {"preferred_name": "Rūta", "time_zone": "Europe/Vilnius"}
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["time_zone"] == "Europe/Vilnius"
+    refused = api_a.post(f"{V1}/participants/", {"preferred_name": "Rūta", "time_zone": "Mars"})
+    assert refused.status_code == 400 and "time_zone" in refused.json()["error"]["fields"]
