@@ -299,8 +299,9 @@ READING_17 = [
     "charts of every point, rendered through templates) and the API lists whose pagination "
     "counts the agency's whole table. Their query counts are flat (goal 3); their time grows "
     "with the rows they render. Paginating those histories and writing the charts' SVG in "
-    "Python are the next steps; the time zone select (41 ms a render, now 2 ms) and the API "
-    "participant list (one nested serializer per row) were fixed in this issue.",
+    "Python are the next steps; the time zone select (41 ms a render with 600 raw names; now "
+    "a curated list of about 50, decision 179) and the API participant list (one nested "
+    "serializer per row) were fixed in this issue.",
     "",
 ]
 
