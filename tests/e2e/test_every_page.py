@@ -58,6 +58,8 @@ NOT_PAGES = {
     "portal_export_json": "download: the participant's data as JSON",
     "portal_export_csv": "download: the participant's data as CSV",
     "mfa_download_recovery_codes": "download: recovery codes as text",
+    "sms_inbound": "SMS provider's webhook: signed form posts from the provider, answered in TwiML",
+    "sms_status": "SMS provider's delivery-status webhook: signed form posts, empty answer",
     "account_logout": "signs the walk's own session out (its confirmation is allauth's form)",
     # POST only (each answers 405 to GET: test_excused_post_routes_refuse_get)
     "invitation_revoke": POST_ONLY,
@@ -73,6 +75,8 @@ NOT_PAGES = {
     "checkin_kiosk_start": POST_ONLY,
     "checkin_request_revoke": POST_ONLY,
     "alert_acknowledge": POST_ONLY,
+    "alert_triage": POST_ONLY + " (the triage form is on the alert page)",
+    "checkin_link_send": POST_ONLY + " (the send-now button on the participant page)",
     "alert_resolve": POST_ONLY,
     "goal_step_toggle": POST_ONLY,
     "commitment_close": POST_ONLY,
