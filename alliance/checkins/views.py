@@ -53,6 +53,7 @@ from alliance.checkins.models import (
 )
 from alliance.checkins.repair import suggestions_ranked
 from alliance.checkins.selectors import instrument_items
+from alliance.messaging.contact_policy import next_allowed_time
 from alliance.messaging.models import DeliveryChannel
 from alliance.messaging.services import participant_channel
 from participants.models import CulturalProfile
@@ -118,15 +119,33 @@ def checkin_link_send(request, agency_slug, participant):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _back(participant)
-    if channel == DeliveryChannel.SMS:
-        messages.success(request, _("A check-in link is on its way by text message."))
-    elif channel == DeliveryChannel.EMAIL:
-        messages.success(request, _("A check-in link is on its way by email."))
-    else:
+    if channel is None:
         messages.error(
             request,
             _("This person has not agreed to texts or emails. Show them a link to copy or scan."),
         )
+        return _back(participant)
+    now = timezone.now()
+    profile = CulturalProfile.objects.filter(participant=participant).first()
+    goes_out = (
+        next_allowed_time(profile=profile, time_zone=participant.time_zone, at=now)
+        if profile is not None
+        else now
+    )
+    # Their quiet hours or a day without contact: the delivery waits (decision 180).
+    if goes_out > now:
+        messages.success(
+            request,
+            _(
+                "A check-in link will go out at %(when)s, after %(name)s's quiet hours or "
+                "day without contact. To check in sooner, show them a link to copy or scan."
+            )
+            % {"when": format_moment(goes_out), "name": participant.preferred_name},
+        )
+    elif channel == DeliveryChannel.SMS:
+        messages.success(request, _("A check-in link is on its way by text message."))
+    else:
+        messages.success(request, _("A check-in link is on its way by email."))
     return _back(participant)
 
 

@@ -171,3 +171,29 @@ def test_a_second_tap_while_the_link_waits_sends_nothing_more(agency_a, peer_a, 
     assert "A check-in link is on its way by text message." in again.text
     with agency_scope(agency_a):
         assert Delivery.objects.filter(kind=DeliveryKind.CHECKIN_LINK).count() == 1
+
+
+def test_send_now_during_quiet_hours_says_when_the_link_will_go_out(agency_a, peer_a, texter):
+    """The link waits for the end of their quiet hours; staff are told when, not "on its way"."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from participants.models import CulturalProfile
+
+    local_now = timezone.localtime(timezone.now(), TOKYO)
+    start = (local_now - timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    end = (local_now + timedelta(hours=2)).time().replace(second=0, microsecond=0)
+    with agency_scope(agency_a):
+        CulturalProfile.objects.filter(participant=texter).update(
+            quiet_hours_start=start, quiet_hours_end=end
+        )
+    answer = client_for(peer_a.user).post(url_of(texter, "send"), follow=True)
+    assert "on its way" not in answer.text
+    ends = (local_now + timedelta(hours=2)).replace(second=0, microsecond=0)
+    with translation.override("en"), timezone.override(agency_a.time_zone):
+        when = format_moment(ends)
+    assert f"A check-in link will go out at {when}, after Lucía&#x27;s quiet hours" in answer.text
+    with agency_scope(agency_a):
+        row = Delivery.objects.get(kind=DeliveryKind.CHECKIN_LINK)
+    assert row.status == DeliveryStatus.PENDING and row.due_at <= timezone.now()
