@@ -294,14 +294,16 @@ READING_17 = [
     "and the same-stack floor is Python, not the database: the floor renders no template and "
     "validates no form, Rapport renders the check-in page and the thank-you page (base "
     "template, translations) and validates and scores the answers.",
-    "- **Pages (goal 2)**: the slowest routes at full size are those that show a whole "
-    "history on one page (a participant's check-ins: a table of every response and ten "
-    "charts of every point, rendered through templates) and the API lists whose pagination "
-    "counts the agency's whole table. Their query counts are flat (goal 3); their time grows "
-    "with the rows they render. Paginating those histories and writing the charts' SVG in "
-    "Python are the next steps; the time zone select (41 ms a render with 600 raw names; now "
-    "a curated list of about 50, decision 179) and the API participant list (one nested "
-    "serializer per row) were fixed in this issue.",
+    "- **Pages (goal 2)**: the routes that were slowest showed a whole history on one page "
+    "(a participant's check-ins: a table of every response and ten charts of every point, "
+    "drawn through template loops) or listed the API's check-ins by reading all of the "
+    "agency's (a caseload filter that misled the planner, no index in id order; the cursor "
+    "pagination counts nothing). Now the check-ins page reads the charts' columns for every "
+    "response and whole rows for a table of 20, newest first, and writes the charts' SVG in "
+    "Python (decision 154), and the API lists read 26 rows through an (agency, id) index "
+    "(decision 155). The time zone select (41 ms a render with 600 raw names; now a curated "
+    "list of about 50, decision 179) and the API participant list (one nested serializer "
+    "per row) were fixed in this issue too.",
     "",
 ]
 

@@ -12,7 +12,11 @@ class ParticipantsConfig(AppConfig):
         from participants.selectors import participants_visible_to
         from participants.services import participant_viewed
 
-        access.caseload_rule_set(visible_to=participants_visible_to, record_view=participant_viewed)
+        access.caseload_rule_set(
+            visible_to=participants_visible_to,
+            record_view=participant_viewed,
+            sees_whole_agency=lambda membership: membership.sees_whole_agency,
+        )
         access.resolve_in_caseload(
             "participant_id",
             argument="participant",

@@ -1,16 +1,20 @@
 """Server-rendered SVG charts that read without JavaScript.
 
-This module only computes geometry (coordinates, tick positions, labels); the markup lives in
-`templates/alliance/reports/_line_chart.html` and `_bar_chart.html`, where Django escapes every
-label. Charts carry a `<title>` and `<desc>` and sit next to a data table with the same
-numbers, so nothing is shown only as a picture. No inline styles or scripts (the CSP forbids
-them): colours are SVG presentation attributes, refined by classes in static/css/rapport.css.
+This module computes geometry (coordinates, tick positions, labels). A line chart writes its
+own markup (`LineChart.svg`, one string build: drawn through template loops, a long history's
+points cost most of a page's time, benchmark 5), escaping every label; the bar chart's markup
+lives in `templates/checkins/reports/_bar_chart.html`. Charts carry a `<title>` and `<desc>`
+and sit next to a data table with the same numbers, so nothing is shown only as a picture.
+No inline styles or scripts (the CSP forbids them): colours are SVG presentation attributes,
+refined by classes in static/css/rapport.css.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils import formats, timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 PERCENT_TICKS = (0, 25, 50, 75, 100)
 # Small multiples label fewer ticks, on the same 0-100% scale as every other chart, so the
@@ -72,6 +76,72 @@ class LineChart:
     def font_size(self) -> int:
         return 11 if self.compact else 12
 
+    def svg(self) -> SafeString:
+        """The chart as inline SVG: a `<title>` and `<desc>` named by `aria-labelledby`,
+        presentation attributes only (the CSP forbids inline styles). Coordinates are written
+        unlocalized ("12,5" is not an SVG number); every label is escaped. It spans its box
+        (CSS: width 100%, height from the viewBox proportions)."""
+        compact = " chart-compact" if self.compact else ""
+        parts = [
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="chart{compact}" '
+            f'viewBox="0 0 {self.width} {self.height}" preserveAspectRatio="xMidYMid meet" '
+            f'role="img" aria-labelledby="{self.title_id} {self.desc_id}">\n'
+            f'  <title id="{self.title_id}">{escape(self.title)}</title>\n'
+            f'  <desc id="{self.desc_id}">{escape(self.desc)}</desc>\n'
+            '  <g class="chart-grid" stroke="#d9d4c7" stroke-width="1">'
+        ]
+        parts += [
+            f'\n    <line x1="{self.left}" x2="{self.right}" y1="{tick.position}" '
+            f'y2="{tick.position}"/>'
+            for tick in self.y_ticks
+        ]
+        parts.append(
+            f'\n  </g>\n  <g class="chart-label" fill="#52606d" font-size="{self.font_size}" '
+            'text-anchor="end">'
+        )
+        parts += [
+            f'\n    <text x="{self.y_label_x}" y="{tick.position}" dy="4">'
+            f"{escape(tick.label)}</text>"
+            for tick in self.y_ticks
+        ]
+        parts.append(
+            f'\n  </g>\n  <g class="chart-label" fill="#52606d" font-size="{self.font_size}">'
+        )
+        last = len(self.x_ticks) - 1
+        for index, tick in enumerate(self.x_ticks):
+            if last == 0:
+                anchor = "middle"
+            else:
+                anchor = "start" if index == 0 else "end" if index == last else "middle"
+            parts.append(
+                f'\n    <text x="{tick.position}" y="{self.x_label_y}" text-anchor="{anchor}">'
+                f"{escape(tick.label)}</text>"
+            )
+        parts.append("\n  </g>")
+        if self.threshold:
+            parts.append(
+                f'\n  <line class="chart-threshold" x1="{self.left}" x2="{self.right}" '
+                f'y1="{self.threshold.position}" y2="{self.threshold.position}" '
+                'stroke="#9b1c1c" stroke-width="1.5" stroke-dasharray="6 4"/>'
+            )
+        parts.append(
+            '\n  <g class="chart-line" fill="none" stroke="#1d5c63" '
+            f'stroke-width="{2 if self.compact else 3}" stroke-linejoin="round" '
+            'stroke-linecap="round">'
+        )
+        parts += [f'\n    <polyline points="{points}"/>' for points in self.segments]
+        parts.append(
+            '\n  </g>\n  <g class="chart-point" fill="#1d5c63" stroke="#ffffff" stroke-width="1.5">'
+        )
+        radius = 3 if self.compact else 4.5
+        parts += [
+            f'\n    <circle cx="{point.x}" cy="{point.y}" r="{radius}">'
+            f"<title>{escape(point.label)}</title></circle>"
+            for point in self.points
+        ]
+        parts.append("\n  </g>\n</svg>")
+        return mark_safe("".join(parts))  # noqa: S308 - built above, every label escaped
+
 
 def _date_label(when: datetime) -> str:
     return formats.date_format(timezone.localtime(when), "SHORT_DATE_FORMAT")
@@ -92,12 +162,15 @@ def line_chart(
     threshold: float | None = None,
     threshold_label: str = "",
     compact: bool = False,
+    date_labels: dict | None = None,
 ) -> LineChart:
     """Lay out `series` (time, percent 0-100 or None), oldest first, on a 0-100 y axis.
 
     Points are spaced by time, not by index, so a long gap between check-ins shows as one.
     A compact chart (small multiples) labels fewer ticks (0, 50 and 100%, the first and last
-    date) in a smaller type; the scale is the same 0-100% as the full chart's."""
+    date) in a smaller type; the scale is the same 0-100% as the full chart's. Charts of the
+    same dates may share `date_labels` (a dict), so each date (and each percent) is formatted
+    once."""
     pad_left = 34 if compact else 44
     pad_right = 10 if compact else 16
     pad_top = 8 if compact else 12
@@ -135,6 +208,7 @@ def line_chart(
         share = (when - first).total_seconds() / span
         return round(chart.left + (chart.right - chart.left) * share, 1)
 
+    labels = {} if date_labels is None else date_labels
     run: list[str] = []
     for when, percent in series:
         if percent is None:
@@ -144,7 +218,13 @@ def line_chart(
             continue
         x, y = x_of(when), y_of(percent)
         run.append(f"{x},{y}")
-        chart.points.append(ChartPoint(x, y, f"{_date_label(when)}: {_percent_label(percent)}"))
+        label = labels.get(when)
+        if label is None:
+            label = labels[when] = _date_label(when)
+        value_label = labels.get(percent)  # floats and datetimes never collide as keys
+        if value_label is None:
+            value_label = labels[percent] = _percent_label(percent)
+        chart.points.append(ChartPoint(x, y, f"{label}: {value_label}"))
     if run:
         chart.segments.append(" ".join(run))
 

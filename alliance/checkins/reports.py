@@ -76,35 +76,84 @@ class ResponseRow:
     free_text: list[tuple[str, str]]  # (question, answer) for each answered text item
 
 
+@dataclass(frozen=True)
+class TrendPoint:
+    """One response as the charts draw it."""
+
+    submitted_at: datetime
+    percent: float | None
+    practice_percents: list[float | None]  # in the order of `ParticipantTrend.practices`
+
+
 @dataclass
 class ParticipantTrend:
-    rows: list[ResponseRow]  # oldest first
+    points: list[TrendPoint]  # every response, oldest first
+    rows: list[ResponseRow]  # the table's page of responses, newest first
     practices: list[tuple[str, str]]  # (value, label) of practices answered, in Practice order
     instruments: list[Instrument]  # those used by the responses, for their licence notes
-    requests: list[CheckInRequest]  # newest first
+    requests: list[CheckInRequest]  # newest first, at most `request_limit` of them
     several_instruments: bool = field(default=False)
+    more_requests: bool = field(default=False)  # older requests than those listed exist
+    page: int = 1  # the table's page (1: the newest responses)
+    pages: int = 1
+    page_size: int = 0
+    first: int = 0  # the page's first and last response, counted from the newest (1)
+    last: int = 0
 
 
-def participant_trend(participant: Participant, *, language: str) -> ParticipantTrend:
-    """All check-ins of one participant, oldest first, with per-practice percents and free
-    text (question in `language`), and their check-in requests newest first. Three queries,
-    whatever the number of responses."""
-    responses = list(
+def participant_trend(
+    participant: Participant,
+    *,
+    language: str,
+    page: int = 1,
+    page_size: int | None = None,
+    request_limit: int | None = None,
+) -> ParticipantTrend:
+    """Every check-in of one participant for the charts (oldest first: date, percent and
+    per-practice percents); one page of them, newest first, for the table, with free text
+    (question in `language`): `page_size` a page (all when None), `page` clamped to the pages
+    there are; and the newest `request_limit` check-in requests (all when None). Five
+    queries, whatever the number of responses: the charts' columns only, then whole rows for
+    the one page."""
+    history = list(
         CheckInResponse.objects.filter(participant=participant)
-        .select_related("instrument")
         .order_by("submitted_at", "id")
+        .values_list("id", "submitted_at", "percent", "practice_scores", "instrument_id")
     )
-    instruments = {response.instrument_id: response.instrument for response in responses}
+    answered = {practice for *_rest, scores, _instrument in history for practice in scores}
+    practices = [(value, str(label)) for value, label in Practice.choices if value in answered]
+    points = [
+        TrendPoint(
+            submitted_at=submitted_at,
+            percent=percent,
+            practice_percents=[scores.get(value) for value, _label in practices],
+        )
+        for _id, submitted_at, percent, scores, _instrument in history
+    ]
+    count = len(history)
+    size = page_size or max(count, 1)
+    pages = max(1, -(-count // size))
+    page = min(max(page, 1), pages)
+    end = count - (page - 1) * size
+    start = max(0, end - size)
+    page_ids = [row[0] for row in history[start:end]]
+    instrument_ids = {row[4] for row in history}
+    instruments = {i.pk: i for i in Instrument.objects.filter(pk__in=instrument_ids)}
     text_items: dict[int, list[InstrumentItem]] = {}
-    if instruments:
+    responses: list[CheckInResponse] = []
+    if page_ids:
+        responses = list(
+            CheckInResponse.objects.filter(participant=participant, pk__in=page_ids).order_by(
+                "-submitted_at", "-id"
+            )
+        )
         for item in InstrumentItem.objects.filter(
-            instrument_id__in=instruments, kind=ItemKind.TEXT
+            instrument_id__in=instrument_ids, kind=ItemKind.TEXT
         ).order_by("instrument_id", "position"):
             text_items.setdefault(item.instrument_id, []).append(item)
-    answered = {practice for response in responses for practice in response.practice_scores}
-    practices = [(value, str(label)) for value, label in Practice.choices if value in answered]
     rows = []
     for response in responses:
+        response.instrument = instruments[response.instrument_id]
         free_text = []
         for item in text_items.get(response.instrument_id, []):
             answer = response.answers.get(str(item.pk))
@@ -119,15 +168,26 @@ def participant_trend(participant: Participant, *, language: str) -> Participant
                 free_text=free_text,
             )
         )
-    requests = list(
-        CheckInRequest.objects.filter(participant=participant).order_by("-created_at", "-id")
+    requests_query = CheckInRequest.objects.filter(participant=participant).order_by(
+        "-created_at", "-id"
     )
+    if request_limit is not None:
+        requests_query = requests_query[: request_limit + 1]
+    requests = list(requests_query)
+    more_requests = request_limit is not None and len(requests) > request_limit
     return ParticipantTrend(
+        points=points,
         rows=rows,
         practices=practices,
         instruments=sorted(instruments.values(), key=lambda i: (i.name, i.version)),
-        requests=requests,
+        requests=requests[:request_limit] if more_requests else requests,
         several_instruments=len(instruments) > 1,
+        more_requests=more_requests,
+        page=page,
+        pages=pages,
+        page_size=size,
+        first=count - end + 1,
+        last=count - start,
     )
 
 

@@ -620,22 +620,43 @@ def _percent(value) -> str:
 # Participant trend -------------------------------------------------------------------------
 
 
+# The responses table shows this many check-ins a page, newest first (the charts and their
+# summary keep the whole history; the CSV export has every response). Decision 154.
+TREND_TABLE_PAGE = 20
+# The check-in links listed, newest first; older links' outcomes are the responses above.
+TREND_REQUESTS_SHOWN = 20
+
+
+def _page_asked(request) -> int:
+    """`?page=` (1 is the newest check-ins); anything not a page number is the first page
+    (past the last, reports.participant_trend gives the last)."""
+    raw = request.GET.get("page", "")
+    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
+
+
 @require_safe
 def participant_checkins(request, agency_slug, participant):
-    """Total and per-practice scores over time (inline SVG), a table of every response with
-    the participant's free text, and the list of check-in requests."""
-    trend = reports.participant_trend(participant, language=request.LANGUAGE_CODE)
+    """Total and per-practice scores over time (inline SVG, every check-in), a table of the
+    responses with the participant's free text, newest first and 20 a page, and the newest
+    check-in requests."""
+    trend = reports.participant_trend(
+        participant,
+        language=request.LANGUAGE_CODE,
+        page=_page_asked(request),
+        page_size=TREND_TABLE_PAGE,
+        request_limit=TREND_REQUESTS_SHOWN,
+    )
     threshold = request.agency.alert_total_below_percent
-    series = [(row.response.submitted_at, row.response.percent) for row in trend.rows]
+    series = [(point.submitted_at, point.percent) for point in trend.points]
     scored = [percent for _when, percent in series if percent is not None]
     if scored:
         summary = ngettext(
             "%(count)d check-in from %(first)s to %(last)s. Latest %(latest)s, lowest "
             "%(lowest)s, highest %(highest)s. The dashed line marks the alert threshold of "
-            "%(threshold)s%%. Every check-in is listed in the table below.",
+            "%(threshold)s%%. Every check-in is listed in the table below, newest first.",
             "%(count)d check-ins from %(first)s to %(last)s. Latest %(latest)s, lowest "
             "%(lowest)s, highest %(highest)s. The dashed line marks the alert threshold of "
-            "%(threshold)s%%. Every check-in is listed in the table below.",
+            "%(threshold)s%%. Every check-in is listed in the table below, newest first.",
             len(series),
         ) % {
             "count": len(series),
@@ -648,6 +669,8 @@ def participant_checkins(request, agency_slug, participant):
         }
     else:
         summary = _("No scored check-ins yet.")
+    # Every chart has the same dates: each is formatted once for all of them.
+    date_labels: dict = {}
     # The total chart spans the page; a phone gets its own narrower drawing (CSS shows one),
     # so its labels stay readable instead of shrinking with a desktop-wide drawing.
     total_chart, total_chart_narrow = (
@@ -660,12 +683,13 @@ def participant_checkins(request, agency_slug, participant):
             threshold_label=_("Alert threshold"),
             width=width,
             height=height,
+            date_labels=date_labels,
         )
         for chart_id, width, height in (("total-chart", 960, 300), ("total-chart-narrow", 360, 240))
     )
     practice_charts = []
     for index, (value, label) in enumerate(trend.practices):
-        points = [(row.response.submitted_at, row.practice_percents[index]) for row in trend.rows]
+        points = [(point.submitted_at, point.practice_percents[index]) for point in trend.points]
         values = [percent for _when, percent in points if percent is not None]
         practice_charts.append(
             charts.line_chart(
@@ -682,6 +706,7 @@ def participant_checkins(request, agency_slug, participant):
                 width=240,
                 height=120,
                 compact=True,
+                date_labels=date_labels,
             )
         )
     return render(
@@ -694,6 +719,7 @@ def participant_checkins(request, agency_slug, participant):
             "total_chart_narrow": total_chart_narrow,
             "practice_charts": practice_charts,
             "paper": Channel.PAPER,
+            "requests_shown": TREND_REQUESTS_SHOWN,
         },
     )
 

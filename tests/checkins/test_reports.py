@@ -150,6 +150,35 @@ def test_trend_page_queries_do_not_grow_with_responses(
     assert page.text.count("<circle") == 2 * 16 + 16 * 9  # total chart (wide, narrow) + nine
 
 
+def test_the_table_pages_newest_first_while_the_charts_keep_every_check_in(
+    agency_a, admin_a_client, participant
+):
+    for n in range(23):
+        make_checkin_response(participant, days_ago=60 - 2 * n, text=f"answer number {n}")
+    for n in range(22):
+        make_dated_checkin_request(participant, days_ago=n)
+    url = trend_url(agency_a, participant)
+    first = admin_a_client.get(url).text
+    rows = re.findall(r"<q>answer number (\d+)</q>", first)
+    assert rows == [str(n) for n in range(22, 2, -1)]  # the newest 20, newest first
+    assert "newest first: 1 to 20 of 23." in first
+    assert "23 check-ins from " in first  # the summary counts the whole history
+    assert first.count("<circle") == 2 * 23 + 23 * 9  # and the charts draw every point
+    assert 'href="?page=2#responses-h">Older check-ins</a>' in first
+    assert "Newer check-ins" not in first
+    # The 20 newest links, and a word that there are older ones.
+    assert first.count('<span class="status') == 20 and "The 20 newest links." in first
+
+    older = admin_a_client.get(f"{url}?page=2").text
+    assert re.findall(r"<q>answer number (\d+)</q>", older) == ["2", "1", "0"]
+    assert "newest first: 21 to 23 of 23." in older and "Page 2 of 2" in older
+    assert 'href="?page=1#responses-h">Newer check-ins</a>' in older
+    assert "Older check-ins" not in older
+    # Past the last page is the last page; not a number is the first.
+    assert "21 to 23 of 23" in admin_a_client.get(f"{url}?page=9").text
+    assert "1 to 20 of 23" in admin_a_client.get(f"{url}?page=x").text
+
+
 def test_svg_numbers_are_not_localized(agency_a, admin_a_client, participant):
     make_checkin_response(participant, days_ago=3, answers_by_practice={"safety": 2})
     make_checkin_response(participant, days_ago=1)

@@ -183,6 +183,33 @@ def test_the_trend_spans_the_page_and_small_charts_share_a_labelled_scale(
     page.set_viewport_size(DESKTOP)
 
 
+def test_a_long_history_pages_its_table_and_keeps_every_point_in_the_chart(
+    new_page, agency_a, peer, marcus
+):
+    for n in range(23):
+        make_checkin_response(marcus, scale_value=1 + n % 5, days_ago=200 - 7 * n)
+    page = new_page()
+    sign_in(page, peer.user.email, TEST_PASSWORD)
+    page.set_viewport_size(PHONE)
+    page.goto(f"/a/{agency_a.slug}/participants/{marcus.pk}/checkins/")
+    assert page.locator(".chart-summary").inner_text().startswith("23 check-ins from ")
+    assert page.locator(".chart-narrow svg circle").count() == 23
+    table = page.get_by_role("region", name=re.compile("Check-ins of Marcus"))
+    assert table.locator("tbody tr").count() == 20
+    assert "1 to 20 of 23" in page.locator("#responses-caption").inner_text()
+    assert_no_sideways_scrolling(page)
+    assert_no_axe_violations(page)
+    pages = page.get_by_role("navigation", name="Pages of check-ins")
+    pages.get_by_role("link", name="Older check-ins").click()
+    page.wait_for_url("**?page=2*")
+    assert table.locator("tbody tr").count() == 3
+    assert "21 to 23 of 23" in page.locator("#responses-caption").inner_text()
+    assert pages.get_by_role("link", name="Newer check-ins").is_visible()
+    assert_no_sideways_scrolling(page)
+    assert_no_axe_violations(page)
+    page.set_viewport_size(DESKTOP)
+
+
 def test_notifications_and_the_audit_trail_read_as_linked_sentences(
     new_page, agency_a, peer, supervisor, admin, marcus
 ):
