@@ -51,6 +51,21 @@ def test_unknown_fields_are_named_beside_the_other_errors(api_a, agency_a):
     assert set(error_of(response)["fields"]) == {"preferred_name", "agency"}
 
 
+def test_a_number_where_the_schema_says_text_is_refused(api_a, agency_a):
+    """DRF would store 35797253231910936576 as the text "35797253231910936576"."""
+    participant = make_participant(agency_a, preferred_name="Ann Lee")
+    response = api_a.patch(
+        f"/api/v1/participants/{participant.pk}/",
+        {"preferred_name": 35797253231910936576, "pronouns": "she/her"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert error_of(response)["fields"] == {"preferred_name": ["Not a valid string."]}
+    with agency_scope(agency_a):
+        participant.refresh_from_db()
+    assert (participant.preferred_name, participant.pronouns) == ("Ann Lee", "")
+
+
 def test_every_api_serializer_refuses_unknown_fields():
     """One mechanism for every serializer: each one of the API modules derives from
     agencies.api.serializers (a new one that does not fails here)."""

@@ -3,6 +3,7 @@ operation in-process (WSGI) with a valid key and every check (`--checks all`): n
 errors, no response that contradicts the schema, no invalid input accepted, no input the
 schema allows refused, except the findings listed in KNOWN_FINDINGS."""
 
+import os
 import re
 from datetime import timedelta
 from types import SimpleNamespace
@@ -200,6 +201,9 @@ def is_known(case, response, failure) -> bool:
 @schema.parametrize()
 @settings(
     max_examples=25,
+    # The same cases on every run, so the suite never passes or fails by luck (a number sent
+    # as a note was found once in a random run). RAPPORT_FUZZ_EXPLORE=1 draws new cases.
+    derandomize=not os.environ.get("RAPPORT_FUZZ_EXPLORE"),
     deadline=None,
     database=None,
     suppress_health_check=list(HealthCheck),

@@ -27,6 +27,7 @@ class RefuseUnknownFields:
             if key not in settable
         }
         unknown.update(self._too_long_as_sent(data, settable))
+        unknown.update(self._not_text(data, settable))
         if not unknown:
             return super().to_internal_value(data)
         try:
@@ -47,6 +48,17 @@ class RefuseUnknownFields:
                 if len(value) > limit:
                     errors[name] = [f"Ensure this field has no more than {limit} characters."]
         return errors
+
+    def _not_text(self, data, settable) -> dict[str, list[str]]:
+        """A text field takes a JSON string, as the schema says: DRF's CharField would also
+        turn a number into text (`"note": 35797253231910936576`)."""
+        return {
+            name: ["Not a valid string."]
+            for name in settable & set(data)
+            if isinstance(self.fields[name], serializers.CharField)
+            and data[name] is not None
+            and not isinstance(data[name], str)
+        }
 
 
 class Serializer(RefuseUnknownFields, serializers.Serializer):
