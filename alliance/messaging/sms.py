@@ -424,12 +424,18 @@ def _register_renderers() -> None:
             return Message(_("Rapport: about texts"), text, link)
         return Message(_("Rapport: about texts"), f"{text}\n{link}", link)
 
+    def texter(delivery):
+        """The participant whose text (STOP or START) the note is about, or None."""
+        record = (
+            TextInbound.objects.select_related("participant__agency")
+            .filter(pk=delivery.subject_id)
+            .first()
+        )
+        return record.participant if record else None
+
     @message_renderer(DeliveryKind.TEXTS_STOPPED)
     def stopped(delivery) -> Message | None:
-        record = TextInbound.objects.select_related("participant__agency").filter(
-            pk=delivery.subject_id
-        )
-        participant = record[0].participant if record else None
+        participant = texter(delivery)
         return note(
             delivery,
             participant,
@@ -439,10 +445,7 @@ def _register_renderers() -> None:
 
     @message_renderer(DeliveryKind.TEXTS_RESTARTED)
     def restarted(delivery) -> Message | None:
-        record = TextInbound.objects.select_related("participant__agency").filter(
-            pk=delivery.subject_id
-        )
-        participant = record[0].participant if record else None
+        participant = texter(delivery)
         return note(
             delivery,
             participant,
