@@ -16,12 +16,15 @@ from demo.seed import DEMO_PASSWORD, STAFF, seed_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Production settings for `manage.py check --deploy`, which reads them and connects to nothing.
+# The hosts are under `.invalid`, which never resolves (RFC 6761): even by mistake, no test can
+# reach the machine's own PostgreSQL or Redis through them.
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "DJANGO_SECRET_KEY": "x" * 64 + "-a-long-random-production-secret-for-the-check",
     "DJANGO_ALLOWED_HOSTS": "rapport.example.org",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://rapport.example.org",
-    "DATABASE_URL": "postgres://rapport_app@db.rapport.invalid:5432/rapport",  # never reached
+    "DATABASE_URL": "postgres://rapport_app@db.rapport.invalid:5432/rapport",
     "RAPPORT_SITE_URL": "https://rapport.example.org",
     "REDIS_URL": "redis://cache.rapport.invalid:6379/0",
 }
