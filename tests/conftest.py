@@ -61,10 +61,11 @@ def _fresh_cache():
 
 
 def process_caches_clear():
-    from alliance.checkins import forms, selectors
+    from alliance.checkins import forms, pages, selectors
 
     selectors.instrument_items_forget()
     forms.checkin_fields_forget()
+    pages.forget()
 
 
 @pytest.fixture

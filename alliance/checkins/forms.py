@@ -1,5 +1,8 @@
+import copy
+
 from django import forms
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +24,19 @@ class CheckInForm(forms.Form):
     def __init__(self, *args, items: list[InstrumentItem], language: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.items = items
+        # The fields are built once per process for these items in this language, and each
+        # form gets its own copy, as a declared form's would (issue 17: the submit's cost).
+        key = (tuple(item.pk for item in items), language, translation.get_language())
+        fields = _FIELDS.get(key)
+        if fields is None:
+            if len(_FIELDS) >= _FIELDS_MAX:
+                _FIELDS.clear()
+            fields = _FIELDS[key] = self._fields_for(items, language)
+        self.fields.update(copy.deepcopy(fields))
+
+    @classmethod
+    def _fields_for(cls, items: list[InstrumentItem], language: str) -> dict:
+        fields = {}
         for item in items:
             label = item.in_language("text", language)
             if item.kind == ItemKind.SCALE:
@@ -45,7 +61,8 @@ class CheckInForm(forms.Form):
                     max_length=FREE_TEXT_MAX,
                     widget=forms.Textarea(attrs={"rows": 3}),
                 )
-            self.fields[self.field_name(item)] = field
+            fields[cls.field_name(item)] = field
+        return fields
 
     def clean(self):
         cleaned = super().clean()
@@ -70,6 +87,8 @@ class CheckInForm(forms.Form):
         return answers
 
 
+_FIELDS: dict[tuple, dict] = {}
+_FIELDS_MAX = 500
 _BLANK_FIELDS: dict[tuple[int, str], SafeString] = {}
 _BLANK_FIELDS_MAX = 500
 
@@ -92,6 +111,7 @@ def checkin_fields_html(instrument_id: int, *, items: list[InstrumentItem], lang
 def checkin_fields_forget() -> None:
     """Empty this process's copies (tests: a rolled-back database reuses instrument ids)."""
     _BLANK_FIELDS.clear()
+    _FIELDS.clear()
 
 
 class RepairChoiceForm(forms.Form):

@@ -33,7 +33,7 @@ from agencies.formatting import format_day, format_moment
 from agencies.services import audit_record
 from agencies.submissions import stores_once
 from agencies.tenancy import TokenLookup, agency_scope, find_by_token
-from alliance.checkins import charts, reports, services
+from alliance.checkins import charts, pages, reports, services
 from alliance.checkins import messages as checkin_messages
 from alliance.checkins.forms import (
     AlertResolveForm,
@@ -437,41 +437,42 @@ def _checkin_answers_store(request, token, checkin, language):
     )
     if checkin.channel == Channel.KIOSK and not response.has_alert:
         return redirect("checkin_kiosk_done")
+    if not response.has_alert and pages.cacheable(request):
+        return HttpResponse(pages.thanks_page_html(request, language=language, context={}))
     return render(
         request,
         "checkins/checkin_thanks.html",
         {
-            "checkin": checkin,
             "offer_choice": response.has_alert,
             "choice_form": RepairChoiceForm(),
             "token": token,
-            "kiosk": checkin.channel == Channel.KIOSK,
         },
     )
 
 
 def _checkin_page(request, checkin, *, form, items, language):
-    """The check-in page: blank (form None; its fields are rendered once per process for
-    this instrument and language, see checkin_fields_html) or with the answers and errors."""
+    """The check-in page: blank (form None; kept rendered in this process, see
+    alliance/checkins/pages.py) or with the answers and errors."""
+    kiosk = checkin.channel == Channel.KIOSK
+    # Every time on the page in the participant's own zone (a time is otherwise shown in the
+    # server's UTC).
+    with timezone.override(zoneinfo.ZoneInfo(checkin.participant.time_zone)):
+        until = formats.date_format(timezone.localtime(checkin.expires_at), "DATETIME_FORMAT")
     if form is None:
         fields_html = checkin_fields_html(checkin.instrument_id, items=items, language=language)
+        context = {"form": None, "fields_html": fields_html, "kiosk": kiosk}
+        if pages.cacheable(request):
+            key = (checkin.instrument_id, language, kiosk)
+            page = pages.checkin_page_html(request, key=key, context=context, until=until)
+            return HttpResponse(page)
     else:
-        fields_html = None
-    # Every time on the page in the participant's own zone (the template's date filter
-    # converts to the active zone, which would otherwise be the server's UTC).
-    with timezone.override(zoneinfo.ZoneInfo(checkin.participant.time_zone)):
-        return render(
-            request,
-            "checkins/checkin.html",
-            {
-                "checkin": checkin,
-                "form": form,
-                "fields_html": fields_html,
-                "expires": checkin.expires_at,
-                "kiosk": checkin.channel == Channel.KIOSK,
-            },
-            status=400 if form is not None and form.errors else 200,
-        )
+        context = {"form": form, "fields_html": None, "kiosk": kiosk}
+    return render(
+        request,
+        "checkins/checkin.html",
+        {**context, "until": until},
+        status=400 if form is not None and form.errors else 200,
+    )
 
 
 @never_cache
