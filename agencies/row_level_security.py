@@ -29,11 +29,15 @@ no BYPASSRLS): in `make run`, in the test suite and in production. Migrations an
 run as the maintenance role, which owns the tables (README, "Database roles").
 """
 
+import re
+from datetime import datetime
+
 import psycopg
 from django.conf import settings
 from django.db import connection as default_connection
 from django.db import transaction
 from django_scopes import get_scope
+from psycopg.types.numeric import Int2, Int4, Int8
 
 ALL_AGENCIES = "all"
 NO_AGENCY = ""
@@ -148,3 +152,70 @@ def transaction_ended(connection) -> None:
 def savepoint_rolled_back(connection) -> None:
     """PostgreSQL may have reverted a set_config made after the savepoint: forget."""
     connection.rls_state = UNKNOWN
+
+
+def fetchone_planned_once(name: str, sql: str, params: list | dict, connection=default_connection):
+    """The first row of one hot statement (the check-in link's lookup and its claim), planned
+    once per connection instead of on every call: planning was most of their database time
+    (decision 183). `name` names it on the connection.
+
+    The statement is prepared on the connection the first time (`PREPARE name AS ...`) and then
+    run as `EXECUTE name(...)`, an ordinary statement: the row-level-security settings travel
+    ahead of it in the same message as for any other (`before_statement`). Prepared only where
+    that is safe (`RAPPORT_PREPARED_STATEMENTS`: not behind a PgBouncer in transaction mode,
+    which would hand the next transaction a server connection without it); otherwise the
+    statement runs as it is."""
+    with connection.cursor() as cursor:
+        if not settings.RAPPORT_PREPARED_STATEMENTS:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+        numbered, values = _numbered(sql, params)
+        prepared = getattr(connection, "rapport_prepared", None)  # emptied on reconnecting
+        if prepared is None:
+            prepared = connection.rapport_prepared = {}
+        if prepared.get(name) != numbered:
+            if name in prepared:
+                raise ValueError(f"fetchone_planned_once: {name} names another statement")
+            types = ", ".join(_parameter_type(value) for value in values)
+            cursor.execute(f"PREPARE {name} ({types}) AS {numbered}")
+            prepared[name] = numbered
+        placeholders = ", ".join(["%s"] * len(values))
+        cursor.execute(f"EXECUTE {name}({placeholders})", values)
+        return cursor.fetchone()
+
+
+# In the order they are tried (bool is an int, Int4 an int too).
+PARAMETER_TYPES = [
+    (bool, "boolean"),
+    (Int2, "smallint"),
+    (Int4, "integer"),
+    (Int8, "bigint"),
+    (int, "bigint"),
+    (str, "text"),
+    (datetime, "timestamptz"),
+]
+
+
+def _parameter_type(value) -> str:
+    """A parameter's type, declared where the statement is prepared: PostgreSQL would take one
+    it cannot infer from its place (a selected value, say) as text."""
+    for python_type, name in PARAMETER_TYPES:
+        if isinstance(value, python_type):
+            return name
+    raise TypeError(f"fetchone_planned_once: no parameter type for {type(value)}")
+
+
+def _numbered(sql: str, params: list | dict) -> tuple[str, list]:
+    """`sql` with its %s or %(name)s placeholders as $1, $2... and the values in that order."""
+    if "%%" in sql:
+        raise ValueError("fetchone_planned_once: no literal % in a prepared statement")
+    if isinstance(params, dict):
+        names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
+        for n, key in enumerate(names, start=1):
+            sql = sql.replace(f"%({key})s", f"${n}")
+        return sql, [params[key] for key in names]
+    parts = sql.split("%s")
+    if len(parts) != len(params) + 1:
+        raise ValueError("fetchone_planned_once: placeholders and values differ")
+    numbered = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
+    return numbered, list(params)

@@ -22,6 +22,7 @@ from django.db import connection, models
 from django_scopes import ScopedManager, ScopeError, get_scope, scope
 from django_scopes import scopes_disabled as _scopes_disabled
 
+from agencies import row_level_security
 from agencies.tokens import token_hash
 
 __all__ = [
@@ -125,6 +126,8 @@ class TokenLookup:
     what the caller reads. `annotate` maps names to functions returning expressions (a
     Subquery, say; built when the query is, inside the unscoped block), whose values are set
     as attributes. Only plain columns are allowed (no field that converts its database value).
+    The query is planned once per connection, too, prepared under `name`
+    (`row_level_security.fetchone_planned_once`).
     """
 
     PLACEHOLDER = "token-hash-placeholder"
@@ -133,11 +136,13 @@ class TokenLookup:
         self,
         model: type[TenantModel],
         *,
+        name: str,
         fields: list[str],
         related: dict[str, list[str]] | None = None,
         annotate: dict | None = None,
         field: str = "token_hash",
     ):
+        self.name = name  # what the statement is prepared as on each connection
         self.model, self.field = model, field
         self.fields = ["id", *fields]
         self.related = {name: ["id", *names] for name, names in (related or {}).items()}
@@ -179,9 +184,8 @@ class TokenLookup:
         sql, params, position = self._compiled
         params = list(params)
         params[position] = token_hash(raw_token)
-        with scopes_disabled(), connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            values = cursor.fetchone()
+        with scopes_disabled():
+            values = row_level_security.fetchone_planned_once(self.name, sql, params)
         if values is None:
             return None
         return self._build(list(values))

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pytest
 from django.db import connection, connections, transaction
-from django.db.utils import load_backend
+from django.db.utils import ProgrammingError, load_backend
 
-from agencies.tenancy import agency_scope
+from agencies.row_level_security import fetchone_planned_once
+from agencies.tenancy import agency_scope, scopes_disabled
+from agencies.tokens import token_hash
 from participants.models import Participant
 from tests import services
-from tests.factories import make_participant
+from tests.factories import make_checkin_request, make_participant
 
 PGBOUNCER = "/usr/sbin/pgbouncer"
 SQL = "SELECT id FROM participants_participant ORDER BY id"
@@ -128,3 +130,24 @@ def test_behind_pgbouncer_an_agencys_setting_never_reaches_the_next_client(
             mine.pk
         ]
     assert rows(second, SQL) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_behind_pgbouncer_the_check_in_statements_are_not_prepared(two_clients, agency_a, settings):
+    """A prepared statement lives on a server connection, which PgBouncer in transaction mode
+    hands to whichever client comes next: with prepared statements on, the second client's
+    PREPARE meets the first's. Production turns them off behind PgBouncer (decision 183), and
+    then every client runs the check-in's statements through it."""
+    first, second = two_clients
+    checkin, token = make_checkin_request(make_participant(agency_a))
+    lookup = "SELECT id FROM checkins_checkinrequest WHERE token_hash = %s"
+    settings.RAPPORT_PREPARED_STATEMENTS = False
+    with scopes_disabled():
+        for client in (first, second, first, second):
+            found = fetchone_planned_once("bouncer_lookup", lookup, [token_hash(token)], client)
+            assert found == (checkin.pk,)
+    settings.RAPPORT_PREPARED_STATEMENTS = True
+    with scopes_disabled():
+        assert fetchone_planned_once("bouncer_lookup", lookup, [token_hash(token)], first)
+        with pytest.raises(ProgrammingError, match="already exists"):
+            fetchone_planned_once("bouncer_lookup", lookup, [token_hash(token)], second)

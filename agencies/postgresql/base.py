@@ -24,6 +24,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
         row_level_security.transaction_ended(self)
+        self.rapport_prepared = {}  # name -> statement prepared on this session (decision 183)
         return connection
 
     def _commit(self):

@@ -248,6 +248,7 @@ RETURNING r.id, r.agency_id, r.participant_id, r.instrument_id, r.channel, r.exp
           set_config('rapport.agency', r.agency_id::text, true),
           set_config('rapport.all_agencies', 'off', true)
 """
+CLAIM_NAME = "rapport_checkin_claim"  # prepared under this name on each connection
 CLAIM_FIELDS = {
     None: ["id", "agency_id", "participant_id", "instrument_id", "channel", "expires_at"],
     "agency": [
@@ -284,9 +285,9 @@ def checkin_claim(*, raw_token: str) -> CheckInRequest | None:
     if not raw_token or len(raw_token) > 128:
         return None
     now = timezone.now()
-    with scopes_disabled(), connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL, {"now": now, "token_hash": token_hash(raw_token)})
-        values = cursor.fetchone()
+    with scopes_disabled():
+        params = {"now": now, "token_hash": token_hash(raw_token)}
+        values = row_level_security.fetchone_planned_once(CLAIM_NAME, CLAIM_SQL, params)
     if values is None:
         return None
     row_level_security.agency_set_by_statement(values[1])

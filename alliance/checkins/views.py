@@ -371,6 +371,7 @@ RELATED_FIELDS = {
 }
 _for_page = TokenLookup(
     CheckInRequest,
+    name="rapport_checkin_page",
     fields=REQUEST_FIELDS,
     related=RELATED_FIELDS,
     annotate={"language": _language},

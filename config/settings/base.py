@@ -287,6 +287,11 @@ SPECTACULAR_SETTINGS = {
 
 # PostgreSQL row-level security follows the tenancy scope (agencies/row_level_security.py).
 RAPPORT_ROW_LEVEL_SECURITY = env_bool("RAPPORT_ROW_LEVEL_SECURITY", True)
+# The check-in link's lookup and claim are prepared statements, planned once per connection
+# (decision 183). Behind PgBouncer in transaction mode they need PgBouncer 1.21 or later with
+# max_prepared_statements set; production turns them off with
+# DATABASE_DISABLE_SERVER_SIDE_CURSORS unless DATABASE_PREPARED_STATEMENTS says otherwise.
+RAPPORT_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 # The database role requests and tasks connect as (no SUPERUSER, no BYPASSRLS); `migrate`, run
 # as the maintenance role, grants it what it needs (agencies/database_roles.py).
 RAPPORT_DATABASE_APP_ROLE = env_str("RAPPORT_DATABASE_APP_ROLE", "rapport_app")

@@ -13,14 +13,18 @@ SITE_URL = env_str("RAPPORT_SITE_URL").rstrip("/")
 # DATABASE_URL names the application role (no SUPERUSER, no BYPASSRLS); run `migrate` with
 # DATABASE_URL set to the maintenance role's URL instead (README, "Database roles"). Behind
 # PgBouncer in transaction pooling mode, also set DATABASE_DISABLE_SERVER_SIDE_CURSORS=true.
+BEHIND_PGBOUNCER = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False)
 DATABASES = {
     "default": database_from_url(
         env_str("DATABASE_URL"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
-        disable_server_side_cursors=env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False),
+        disable_server_side_cursors=BEHIND_PGBOUNCER,
     )
 }
+# Prepared statements (decision 183): off behind PgBouncer in transaction mode, unless it keeps
+# them (1.21 or later with max_prepared_statements): then DATABASE_PREPARED_STATEMENTS=true.
+RAPPORT_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", not BEHIND_PGBOUNCER)
 REDIS_URL = env_str("REDIS_URL")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

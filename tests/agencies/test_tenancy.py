@@ -65,6 +65,7 @@ def test_a_token_lookup_finds_the_row_of_any_agency_with_the_fields_it_names(
 ):
     lookup = TokenLookup(
         CheckInRequest,
+        name="test_lookup",
         fields=["agency_id", "expires_at"],
         related={"participant": ["preferred_name"], "agency": ["default_language"]},
         annotate={"twice": lambda: Value(2)},
@@ -90,7 +91,7 @@ def test_a_token_lookup_refuses_a_field_it_would_read_wrongly(agency_a):
     refused rather than read raw."""
     _checkin, raw = _checkin_link(agency_a)
     with pytest.raises(ImproperlyConfigured, match="not plain"):
-        TokenLookup(CheckInResponse, fields=["answers"], field="id")(raw)
+        TokenLookup(CheckInResponse, name="test_refused", fields=["answers"], field="id")(raw)
 
 
 def test_every_table_that_points_at_an_agency_is_a_tenant_model():
