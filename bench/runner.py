@@ -16,6 +16,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 
+import psutil
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
@@ -465,6 +466,48 @@ def checkin_statements(agency_id: int) -> dict:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user and system) used so far by a process and its children: the living
+    ones, and those that ended (a database backend whose connection closed), which the
+    process's own `children_*` times count once it has reaped them."""
+    root = psutil.Process(pid)
+    ended = root.cpu_times()
+    total = ended.children_user + ended.children_system
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:  # ended between the listing and the reading
+            continue
+        total += times.user + times.system
+    return total
+
+
+class CpuSplit:
+    """Where a load run's CPU went, per accepted round trip: the server (gunicorn and its
+    workers), the database (every PostgreSQL process) and the client (the load generator's
+    processes, reaped when the run ends)."""
+
+    def __init__(self, server_pid: int):
+        from tests.services import postgres_pid
+
+        self.pids = {"server": server_pid, "database": postgres_pid()}
+
+    def __enter__(self):
+        self.before = self._now()
+        return self
+
+    def __exit__(self, *exc):
+        self.used = {k: after - self.before[k] for k, after in self._now().items()}
+
+    def _now(self) -> dict:
+        found = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        found["client"] = sum(os.times()[2:4])  # reaped children: the client processes
+        return found
+
+    def per_round_trip_ms(self, accepted: int) -> dict:
+        return {f"{k}_ms": round(1000 * v / max(accepted, 1), 2) for k, v in self.used.items()}
+
+
 def bench_checkin(*, seconds: float, repeat: int, threads: int, processes: int) -> dict:
     say("benchmark 1: check-in round trip under gunicorn")
     seeded = seed(agencies=1, participants_per_agency=500, weeks=4, prefix="checkin")
@@ -499,19 +542,22 @@ def bench_checkin(*, seconds: float, repeat: int, threads: int, processes: int) 
                 tokens = checkin_links_create(agency_id=agency_id, count=links_each)
                 if label != "rapport":
                     floor_links_add(tokens)
-                result = loadgen.run(
-                    base,
-                    [template.format(t) for t in tokens],
-                    threads=threads,
-                    seconds=seconds,
-                    processes=processes,
-                )
+                server = floor_server if base == floor_url else app_server
+                with CpuSplit(server.pid) as cpu:
+                    result = loadgen.run(
+                        base,
+                        [template.format(t) for t in tokens],
+                        threads=threads,
+                        seconds=seconds,
+                        processes=processes,
+                    )
                 runs[label].append(
                     {
                         "per_s": round(result.per_second, 1),
                         "p50_ms": round(result.percentile(50) * 1000, 1),
                         "p95_ms": round(result.percentile(95) * 1000, 1),
                         "errors": result.errors,
+                        **cpu.per_round_trip_ms(result.accepted),
                     }
                 )
                 errors += result.error_samples
@@ -529,6 +575,10 @@ def bench_checkin(*, seconds: float, repeat: int, threads: int, processes: int) 
             "median_p50_ms": median([r["p50_ms"] for r in rows]),
             "median_p95_ms": median([r["p95_ms"] for r in rows]),
             "errors": sum(r["errors"] for r in rows),
+            **{
+                f"median_{part}_ms": median([r[f"{part}_ms"] for r in rows])
+                for part in ("server", "database", "client")
+            },
             "runs": rows,
         }
         for label, rows in runs.items()

@@ -114,6 +114,11 @@ def postgres_restart() -> None:
     local_postgres.restart(_state["postgres"])
 
 
+def postgres_pid() -> int:
+    """The private PostgreSQL's postmaster (its backends are its children)."""
+    return _state["postgres"].get_pid()
+
+
 def postgres_socket_folder() -> str:
     return str(_state["postgres"].get_postmaster_info().socket_dir)
 
