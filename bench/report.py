@@ -59,7 +59,8 @@ def write(results: dict) -> None:
         "the database `rapport_bench` on a private PostgreSQL and Redis it starts itself, and "
         "runs each benchmark against its floor in the same run on the same server. Rerun with "
         "`make bench` (about ten minutes here); `make bench BENCH_ARGS='--dispatch 100000 "
-        "--others 1000x1000x4'` for the issue's full sizes (about twenty). Raw numbers: "
+        "--others 1000x1000x4'` for the issue's full sizes (about forty, most of it loading a "
+        "million participants). Raw numbers: "
         "`var/bench/results.json`.",
         "",
         f"Run started {results.get('started')}, took {results.get('minutes', '?')} minutes.",
