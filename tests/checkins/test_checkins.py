@@ -24,12 +24,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def instrument(agency_a):
-    with agency_scope(agency_a):
-        return services.instrument_install_default(agency=agency_a)
-
-
-@pytest.fixture
 def participant(agency_a, peer_a, instrument):
     return make_participant(agency_a, peer=peer_a, preferred_name="Dee")
 

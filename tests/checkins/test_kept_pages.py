@@ -13,8 +13,6 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.test import Client, RequestFactory
 from django.utils import formats, timezone, translation
 
-from agencies.tenancy import agency_scope
-from alliance.checkins import services
 from tests.checkins.test_checkins import answers, new_link
 from tests.factories import make_participant
 
@@ -34,12 +32,6 @@ def shown_until(checkin) -> str:
     with translation.override("en"):
         local = timezone.localtime(checkin.expires_at, NEW_YORK)
         return formats.date_format(local, "DATETIME_FORMAT")
-
-
-@pytest.fixture
-def instrument(agency_a):
-    with agency_scope(agency_a):
-        return services.instrument_install_default(agency=agency_a)
 
 
 @pytest.fixture
