@@ -169,6 +169,8 @@ def fetchone_planned_once(name: str, sql: str, params: list | dict, connection=d
         if not settings.RAPPORT_PREPARED_STATEMENTS:
             cursor.execute(sql, params)
             return cursor.fetchone()
+        if not name.isidentifier():  # it goes into the SQL as it is
+            raise ValueError(f"fetchone_planned_once: {name!r} is not a plain name")
         numbered, values = _numbered(sql, params)
         prepared = getattr(connection, "rapport_prepared", None)  # emptied on reconnecting
         if prepared is None:
