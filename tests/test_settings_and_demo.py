@@ -46,6 +46,29 @@ def test_production_settings_pass_the_deploy_check():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    "extra, prepared",
+    [
+        ({}, "True"),
+        ({"DATABASE_DISABLE_SERVER_SIDE_CURSORS": "true"}, "False"),
+        (
+            {
+                "DATABASE_DISABLE_SERVER_SIDE_CURSORS": "true",
+                "DATABASE_PREPARED_STATEMENTS": "true",
+            },
+            "True",
+        ),
+    ],
+    ids=["direct", "behind PgBouncer", "behind a PgBouncer that keeps them"],
+)
+def test_production_prepares_the_check_in_statements_unless_behind_pgbouncer(extra, prepared):
+    """The README's PgBouncer advice turns the prepared statements off (decision 183)."""
+    show = "from django.conf import settings; print(settings.RAPPORT_PREPARED_STATEMENTS)"
+    result = manage("shell", "-c", show, env={**PRODUCTION_ENV, **extra})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == prepared
+
+
 @pytest.mark.parametrize("setting", ["DJANGO_SECRET_KEY", "RAPPORT_SITE_URL", "DATABASE_URL"])
 def test_production_refuses_to_start_without(setting):
     env = {k: v for k, v in {**os.environ, **PRODUCTION_ENV}.items() if k != setting}

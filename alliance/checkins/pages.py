@@ -40,8 +40,6 @@ def _kept(store: dict, key, render) -> str:
         if len(store) >= _MAX:
             store.clear()
         html = store[key] = render()
-        if store is _checkin_shells and (CSRF_MARK not in html or UNTIL_MARK not in html):
-            raise RuntimeError("checkins/checkin.html lost a marker: render it uncached")
     return html
 
 
@@ -52,7 +50,10 @@ def checkin_page_html(request, *, key: tuple, context: dict, until: str) -> Safe
 
     def render():
         marked = {**context, "csrf_token": CSRF_MARK, "until": UNTIL_MARK}
-        return render_to_string("checkins/checkin.html", marked, request)
+        html = render_to_string("checkins/checkin.html", marked, request)
+        if CSRF_MARK not in html or UNTIL_MARK not in html:
+            raise RuntimeError("checkins/checkin.html lost a marker: render it uncached")
+        return html
 
     shell = _kept(_checkin_shells, key, render)
     page = shell.replace(CSRF_MARK, get_token(request), 1).replace(UNTIL_MARK, escape(until), 1)
