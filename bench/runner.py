@@ -173,20 +173,47 @@ def measure_pages(agency_id: int, *, repeat: int) -> dict:
         stack_url=f"/a/{slug}/bench-floor/caseload/",
     )
     # The floor's rows, count and peer choices are the page's (alliance/selectors.py).
+    shown, floor = caseload_page_and_floor(agency_id)
+    pages["caseload (first page, 25 of all)"]["figures_match"] = shown == floor
+    return pages
+
+
+def caseload_page_and_floor(agency_id: int, membership: Membership | None = None):
+    """The first caseload page's rows (id, last contact and CASELOAD_COLUMNS), participant
+    count and peer choices, as the page computes them (alliance/selectors.py) and as the
+    floor's statement does (bench/sql.py CASELOAD). Equal when the floor does the page's work;
+    tests/test_bench_floors.py holds them to it."""
     from alliance import selectors as caseload_selectors
     from participants import selectors
 
     with agency_scope(agency_id):
-        supervisor = Membership.objects.get(role=Role.SUPERVISOR)
+        supervisor = membership or Membership.objects.get(role=Role.SUPERVISOR)
         rows = caseload_selectors.caseload(supervisor)
-        page = [(p.pk, p.last_contact_at) for p in rows[:25]]
+        page = [
+            (p.pk, p.last_contact_at, *(getattr(p, name) for name in CASELOAD_COLUMNS))
+            for p in rows[:25]
+        ]
         shown = (page, rows.count(), [list(choice) for choice in selectors.peer_choices()])
     with agency_scope(agency_id), connection.cursor() as cursor:
         cursor.execute(sql.CASELOAD, {"agency": agency_id})
         found = cursor.fetchall()
-    floor = ([(row[0], row[6]) for row in found], found[0][7], found[0][8])
-    pages["caseload (first page, 25 of all)"]["figures_match"] = shown == floor
-    return pages
+    floor = ([(row[0], row[6], *row[9:]) for row in found], found[0][7], found[0][8])
+    return shown, floor
+
+
+# The caseload's columns after the name and last contact, in bench/sql.py CASELOAD's order.
+CASELOAD_COLUMNS = [
+    "last_percent",
+    "previous_percent",
+    "open_alert",
+    "wants_supervisor",
+    "next_commitment_at",
+    "next_commitment_what",
+    "commitment_overdue",
+    "cadence_weeks",
+    "contact_overdue",
+    "okay_to_text",
+]
 
 
 def _page_vs_sql(client, url, statement, params, repeat, *, stack_url=None) -> dict:
