@@ -16,6 +16,16 @@ class ScaleWidget(forms.RadioSelect):
     template_name = "checkins/widgets/scale.html"
 
 
+class ScaleField(forms.TypedChoiceField):
+    """A scale item's field. Its choices are built once and never changed, so a form's copy
+    shares them: ChoiceField's copy deep-copies its choices, which was most of the cost of
+    building a check-in form (issue 17). The widget, error messages and validators are still
+    each form's own, as Field's copy makes them."""
+
+    def __deepcopy__(self, memo):
+        return forms.Field.__deepcopy__(self, memo)
+
+
 class CheckInForm(forms.Form):
     """One field per instrument item, labelled in the participant's language. Scale items are
     radio buttons (keyboard-usable, no JavaScript); none is required unless the instrument says
@@ -41,7 +51,7 @@ class CheckInForm(forms.Form):
             label = item.in_language("text", language)
             if item.kind == ItemKind.SCALE:
                 choices = [(n, str(n)) for n in range(item.scale_min, item.scale_max + 1)]
-                field = forms.TypedChoiceField(
+                field = ScaleField(
                     label=label,
                     choices=choices,
                     coerce=int,

@@ -438,17 +438,18 @@ def _checkin_answers_store(request, token, checkin, language):
     )
     if checkin.channel == Channel.KIOSK and not response.has_alert:
         return redirect("checkin_kiosk_done")
-    if not response.has_alert and pages.cacheable(request):
-        return HttpResponse(pages.thanks_page_html(request, language=language, context={}))
-    return render(
-        request,
-        "checkins/checkin_thanks.html",
-        {
-            "offer_choice": response.has_alert,
-            "choice_form": RepairChoiceForm(),
-            "token": token,
-        },
-    )
+    context = {"offer_choice": response.has_alert}
+    if response.has_alert:
+        context["choice_form"] = RepairChoiceForm()
+    if pages.cacheable(request):
+        if response.has_alert:
+            page = pages.thanks_choice_page_html(
+                request, language=language, token=token, context=context
+            )
+        else:
+            page = pages.thanks_page_html(request, language=language, context=context)
+        return HttpResponse(page)
+    return render(request, "checkins/checkin_thanks.html", {**context, "token": token})
 
 
 def _checkin_page(request, checkin, *, form, items, language):

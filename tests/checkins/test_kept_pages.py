@@ -1,6 +1,7 @@
 """The check-in and thank-you pages a process keeps rendered (alliance/checkins/pages.py,
 decision 182): each visit still shows its own link's expiry, carries its own CSRF token that
-the submit accepts, and speaks its participant's language, in whatever order visits come."""
+the submit accepts, and speaks its participant's language, in whatever order visits come; after
+a dip, each thank-you page sends its choice for its own link."""
 
 import re
 import zoneinfo
@@ -13,6 +14,7 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.test import Client, RequestFactory
 from django.utils import formats, timezone, translation
 
+from agencies.tenancy import agency_scope
 from tests.checkins.test_checkins import answers, new_link
 from tests.factories import make_participant
 
@@ -95,3 +97,50 @@ def test_a_browser_with_pending_messages_still_sees_them(participant):
     page = browser.get(url)
     assert page.status_code == 200
     assert "The tablet is ready for the participant." in page.text
+
+
+def test_forms_built_from_the_kept_fields_do_not_share_answers_errors_or_widgets(
+    agency_a, instrument
+):
+    from alliance.checkins.forms import CheckInForm
+    from tests.checkins.test_checkins import items_of
+
+    items = items_of(agency_a)
+    scale = next(item for item in items if item.kind == "scale")
+    name = f"item_{scale.pk}"
+    wrong = CheckInForm({name: "9"}, items=items, language="en")
+    right = CheckInForm({name: "4"}, items=items, language="en")
+    assert not wrong.is_valid() and name in wrong.errors
+    assert right.is_valid() and right.answers() == {str(scale.pk): 4}
+    wrong.fields[name].widget.attrs["aria-invalid"] = "true"  # what an error page may set
+    assert "aria-invalid" not in right.fields[name].widget.attrs
+    assert "aria-invalid" not in CheckInForm(items=items, language="en").fields[name].widget.attrs
+    assert [value for value, _label in right.fields[name].choices] == [1, 2, 3, 4, 5]
+
+
+def test_after_a_dip_each_phone_sends_its_choice_from_its_own_kept_page(
+    agency_a, peer_a, participant
+):
+    from alliance.checkins.models import Alert
+
+    rosa = make_participant(agency_a, peer=peer_a, language="es", preferred_name="Rosa")
+    dee = make_participant(agency_a, peer=peer_a, preferred_name="Dee")
+    pages = {}
+    offers = {participant: "That matters to us.", rosa: "Eso nos importa.", dee: "That matters"}
+    for who, offer in offers.items():
+        phone = Client(enforce_csrf_checks=True)
+        _checkin, url = new_link(who)
+        form = phone.get(url)
+        sent = {**answers(agency_a, 1), "csrfmiddlewaretoken": csrf_of(form)}
+        thanks = phone.post(url, sent)
+        assert offer in thanks.text
+        action = re.search(r'<form method="post" action="([^"]+)"', thanks.text).group(1)
+        assert action == f"{url}choice/"
+        pages[who.pk] = (phone, action, csrf_of(thanks))
+    choices = {participant.pk: "supervisor", rosa.pk: "nothing", dee.pk: "different_peer"}
+    for pk, (phone, action, csrf) in pages.items():
+        done = phone.post(action, {"choice": choices[pk], "csrfmiddlewaretoken": csrf})
+        assert done.status_code == 200
+    with agency_scope(agency_a):
+        chosen = dict(Alert.objects.values_list("participant_id", "response__repair_choice"))
+    assert chosen == choices
