@@ -330,7 +330,10 @@ def checkin_submit(
         if not claimed:
             return None
     scores = score(items, answers)
-    response = CheckInResponse.objects.create(
+    # Model(...).save(force_insert=True) rather than objects.create(): the scoped manager would
+    # build a filtered queryset first, which an INSERT does not use (issue 17: the submit's
+    # cost). Row-level security still checks the row's agency.
+    response = CheckInResponse(
         agency_id=checkin.agency_id,
         request=checkin,
         participant_id=checkin.participant_id,
@@ -341,6 +344,7 @@ def checkin_submit(
         answers=answers,
         **scores,
     )
+    response.save(force_insert=True)
     rules, practices = alert_rules_fired(
         agency=checkin.agency,
         items=items,
@@ -349,7 +353,7 @@ def checkin_submit(
         previous_percent=previous_percent,
     )
     if rules:
-        Alert.objects.create(
+        Alert(
             agency_id=checkin.agency_id,
             participant_id=checkin.participant_id,
             response=response,
@@ -357,7 +361,7 @@ def checkin_submit(
             practices=practices,
             created_at=now,
             **_alert_triage_defaults(checkin.participant_id, rules, now),
-        )
+        ).save(force_insert=True)
     response.has_alert = bool(rules)
     return response
 
