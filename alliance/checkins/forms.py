@@ -18,7 +18,7 @@ class ScaleWidget(forms.RadioSelect):
 
 class ScaleField(forms.TypedChoiceField):
     """A scale item's field. Its choices are built once and never changed, so a form's copy
-    shares them: ChoiceField's copy deep-copies its choices, which was most of the cost of
+    shares them: ChoiceField's copy deep-copies its choices, about a third of the cost of
     building a check-in form (issue 17). The widget, error messages and validators are still
     each form's own, as Field's copy makes them."""
 
